@@ -1,0 +1,3 @@
+//! Embeds the Kosha Mastodon Connector component in wasmtime.
+pub mod openapi;
+pub mod server;

@@ -1,0 +1,1 @@
+//! OpenAPI conformance checks (being written).

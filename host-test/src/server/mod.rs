@@ -1,0 +1,1 @@
+//! Mastodon-compatible test server (being written).
