@@ -1,0 +1,190 @@
+//! The connector's only I/O: one HTTP exchange over WASI HTTP (through
+//! `waki`), with the host's server URL and token, one token refresh after a
+//! 401, and a cap on how much of a body is read.
+
+use std::time::Duration;
+
+use waki::{Client, ErrorCode, Method};
+
+use crate::errors;
+use crate::headers::Headers;
+use crate::kosha::mastodon::connection;
+use crate::types::{Error, NetworkFailure, NetworkFailureKind};
+use crate::url::{BaseUrl, Query, Segment};
+
+/// Some servers (GoToSocial) refuse requests without a User-Agent.
+const USER_AGENT: &str = concat!("KoshaMastodonConnector/", env!("CARGO_PKG_VERSION"));
+/// Larger than any real answer (40 statuses are well under 1 MiB); a body
+/// beyond it is refused rather than buffered.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Error bodies are only read for their message.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request to one API endpoint.
+pub struct Request<'a> {
+    pub method: Method,
+    pub path: &'a [Segment<'a>],
+    pub query: Query,
+    /// A JSON body, for POST.
+    pub json: Option<Vec<u8>>,
+    pub idempotency_key: Option<String>,
+}
+
+impl<'a> Request<'a> {
+    pub fn get(path: &'a [Segment<'a>], query: Query) -> Request<'a> {
+        Request { method: Method::Get, path, query, json: None, idempotency_key: None }
+    }
+}
+
+/// A successful (2xx) answer.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+/// Sends the request and returns the 2xx answer, or the error it maps to.
+/// After a 401 the host is asked once for a fresh token and, if it gives one,
+/// the request is repeated exactly once.
+pub fn send(request: &Request) -> Result<Reply, Error> {
+    let base = BaseUrl::parse(&connection::server_url()).map_err(Error::BadConfiguration)?;
+    let url = base.endpoint(request.path, &request.query);
+    let mut token = connection::access_token();
+    check_token(token.as_deref())?;
+    let mut secrets: Vec<String> = token.iter().cloned().collect();
+    let mut reply = exchange(&url, request, token.as_deref()).map_err(|e| scrub_error(e, &secrets))?;
+    if reply.status == 401 {
+        if let Some(fresh) = connection::refresh_access_token() {
+            check_token(Some(&fresh))?;
+            secrets.push(fresh.clone());
+            token = Some(fresh);
+            reply = exchange(&url, request, token.as_deref()).map_err(|e| scrub_error(e, &secrets))?;
+        }
+    }
+    if (200..300).contains(&reply.status) {
+        return Ok(reply);
+    }
+    // A hostile or broken server may echo the token back: never pass it on.
+    let body = scrub(&String::from_utf8_lossy(&reply.body), &secrets);
+    let headers: Headers = reply.headers.iter().map(|(n, v)| (n.clone(), scrub(v, &secrets))).collect();
+    Err(errors::from_status(reply.status, &headers, body.as_bytes()))
+}
+
+/// A token goes into a header: control characters would inject headers.
+fn check_token(token: Option<&str>) -> Result<(), Error> {
+    match token {
+        Some(t) if t.is_empty() || t.chars().any(|c| c.is_control() || !c.is_ascii() || c == ' ') => {
+            Err(Error::BadConfiguration(
+                "the access token is empty or contains spaces, control or non-ASCII characters".into(),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn exchange(url: &str, request: &Request, token: Option<&str>) -> Result<Reply, Error> {
+    let mut builder = Client::new()
+        .request(request.method.clone(), url)
+        .header("user-agent", USER_AGENT)
+        .header("accept", "application/json")
+        .connect_timeout(CONNECT_TIMEOUT);
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(key) = &request.idempotency_key {
+        builder = builder.header("idempotency-key", key.as_str());
+    }
+    if let Some(json) = &request.json {
+        builder = builder.header("content-type", "application/json").body(json.clone());
+    }
+    let response = builder.send().map_err(|e| network_error(&e))?;
+    let status = response.status_code();
+    let headers: Headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_ascii_lowercase(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect();
+    let success = (200..300).contains(&status);
+    let limit = if success { BODY_LIMIT } else { ERROR_BODY_LIMIT };
+    let mut body = Vec::new();
+    loop {
+        match response.chunk(64 * 1024) {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(e) => return Err(network_error(&e)),
+        }
+        if body.len() > limit {
+            if success {
+                return Err(Error::UndecodableResponse(format!(
+                    "the answer is larger than {} MiB", BODY_LIMIT / (1024 * 1024)
+                )));
+            }
+            body.truncate(limit);
+            break;
+        }
+    }
+    Ok(Reply { status, headers, body })
+}
+
+/// A transport failure as the WIT error, by WASI HTTP error code where the
+/// failure carries one.
+fn network_error(error: &anyhow::Error) -> Error {
+    use NetworkFailureKind as Kind;
+    let kind = match error.downcast_ref::<ErrorCode>() {
+        Some(ErrorCode::ConnectionRefused | ErrorCode::DestinationUnavailable | ErrorCode::DestinationNotFound) => {
+            Kind::ConnectionRefused
+        }
+        Some(ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::ConnectionWriteTimeout
+            | ErrorCode::HttpResponseTimeout) => Kind::TimedOut,
+        Some(ErrorCode::DnsTimeout | ErrorCode::DnsError(_)) => Kind::DnsFailure,
+        Some(ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_)) => {
+            Kind::TlsFailure
+        }
+        Some(ErrorCode::HttpRequestDenied | ErrorCode::DestinationIpProhibited) => Kind::Denied,
+        Some(ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete | ErrorCode::HttpProtocolError) => {
+            Kind::ConnectionReset
+        }
+        Some(_) => Kind::Other,
+        // Body read failures arrive as plain text from waki's stream reader.
+        None if format!("{error}").contains("timeout") || format!("{error}").contains("Timeout") => Kind::TimedOut,
+        None if format!("{error}").contains("input_stream") => Kind::ConnectionReset,
+        None => Kind::Other,
+    };
+    Error::NetworkFailure(NetworkFailure { kind, message: errors::clip(&format!("{error:#}")) })
+}
+
+/// Replaces every occurrence of a secret by `***`.
+fn scrub(text: &str, secrets: &[String]) -> String {
+    secrets.iter().filter(|s| !s.is_empty()).fold(text.to_string(), |acc, s| acc.replace(s.as_str(), "***"))
+}
+
+fn scrub_error(error: Error, secrets: &[String]) -> Error {
+    match error {
+        Error::NetworkFailure(mut f) => {
+            f.message = scrub(&f.message, secrets);
+            Error::NetworkFailure(f)
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubs_every_secret() {
+        let secrets = vec!["tok1".to_string(), "fresh2".to_string()];
+        assert_eq!(scrub("a tok1 b fresh2 tok1", &secrets), "a *** b *** ***");
+    }
+
+    #[test]
+    fn refuses_tokens_that_would_inject_headers() {
+        for bad in ["a\r\nX-Evil: 1", "a\nb", "", "sp ace", "t\u{0}", "é"] {
+            assert!(matches!(check_token(Some(bad)), Err(Error::BadConfiguration(_))), "{bad:?}");
+        }
+        assert!(check_token(Some("abc-DEF_123.~+/=")).is_ok());
+        assert!(check_token(None).is_ok());
+    }
+}
