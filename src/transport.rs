@@ -45,9 +45,60 @@ pub struct Reply {
 }
 
 /// Sends the request and returns the 2xx answer, or the error it maps to.
-/// After a 401 the host is asked once for a fresh token and, if it gives one,
-/// the request is repeated exactly once.
+/// Failures that may pass are retried under the host's retry policy when the
+/// request is safe to repeat (see `retry-policy` in the WIT).
 pub fn send(request: &Request) -> Result<Reply, Error> {
+    let policy = RetryPolicy::from_host(connection::retry_policy());
+    let repeatable = matches!(request.method, Method::Get) || request.idempotency_key.is_some();
+    let mut retries = 0;
+    loop {
+        let result = send_once(request);
+        if !repeatable || retries >= policy.max_retries || !is_transient(&result) {
+            return result;
+        }
+        std::thread::sleep(policy.backoff(retries));
+        retries += 1;
+    }
+}
+
+/// A failure that may pass if the same request is sent again.
+fn is_transient(result: &Result<Reply, Error>) -> bool {
+    match result {
+        Err(Error::NetworkFailure(failure)) => matches!(
+            failure.kind,
+            NetworkFailureKind::ConnectionRefused | NetworkFailureKind::ConnectionReset | NetworkFailureKind::TimedOut
+        ),
+        Err(Error::ServerError(failure)) => matches!(failure.status, 502..=504),
+        _ => false,
+    }
+}
+
+/// The host's retry policy with the documented bounds applied.
+#[derive(Debug, PartialEq)]
+struct RetryPolicy {
+    max_retries: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+}
+
+impl RetryPolicy {
+    fn from_host(asked: connection::RetrySettings) -> RetryPolicy {
+        RetryPolicy {
+            max_retries: asked.max_retries.min(5),
+            initial_backoff: Duration::from_millis(u64::from(asked.initial_backoff_ms.min(2_000))),
+            max_backoff: Duration::from_millis(u64::from(asked.max_backoff_ms.min(10_000))),
+        }
+    }
+
+    /// The wait before retry number `retry` (from 0): doubling, capped.
+    fn backoff(&self, retry: u32) -> Duration {
+        self.initial_backoff.saturating_mul(1 << retry.min(16)).min(self.max_backoff)
+    }
+}
+
+/// One attempt. After a 401 the host is asked once for a fresh token and, if
+/// it gives one, the request is repeated exactly once.
+fn send_once(request: &Request) -> Result<Reply, Error> {
     let base = BaseUrl::parse(&connection::server_url()).map_err(Error::BadConfiguration)?;
     let url = base.endpoint(request.path, &request.query);
     let mut token = connection::access_token();
@@ -172,6 +223,25 @@ fn scrub_error(error: Error, secrets: &[String]) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_policy_is_bounded_and_doubles() {
+        let policy = RetryPolicy::from_host(connection::RetrySettings { max_retries: 99, initial_backoff_ms: 100, max_backoff_ms: 99_999 });
+        assert_eq!(policy.max_retries, 5);
+        let waits: Vec<u128> = (0..6).map(|r| policy.backoff(r).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600, 3200]);
+        let capped = RetryPolicy::from_host(connection::RetrySettings { max_retries: 2, initial_backoff_ms: 5_000, max_backoff_ms: 3_000 });
+        assert_eq!((capped.backoff(0).as_millis(), capped.backoff(3).as_millis()), (2_000, 3_000));
+    }
+
+    #[test]
+    fn only_failures_that_may_pass_are_transient() {
+        let network = |kind| Err(Error::NetworkFailure(NetworkFailure { kind, message: String::new() }));
+        let server = |status| Err(Error::ServerError(crate::types::HttpFailure { status, message: String::new() }));
+        assert!(is_transient(&network(NetworkFailureKind::ConnectionReset)) && is_transient(&server(503)));
+        assert!(!is_transient(&network(NetworkFailureKind::Denied)) && !is_transient(&server(500)));
+        assert!(!is_transient(&Err(Error::Rejected(String::new()))));
+    }
 
     #[test]
     fn scrubs_every_secret() {

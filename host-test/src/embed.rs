@@ -65,11 +65,23 @@ pub struct Connection {
     server_url: String,
     token: Mutex<Option<String>>,
     refresh: Option<Refresh>,
+    retry: RetrySettings,
 }
+
+pub use kosha::mastodon::connection::RetrySettings;
+
+/// The reference host's retry policy (see `retry-policy` in the WIT).
+pub const DEFAULT_RETRY: RetrySettings = RetrySettings { max_retries: 2, initial_backoff_ms: 250, max_backoff_ms: 2_000 };
 
 impl Connection {
     pub fn new(server_url: impl Into<String>, token: Option<String>) -> Connection {
-        Connection { server_url: server_url.into(), token: Mutex::new(token), refresh: None }
+        Connection { server_url: server_url.into(), token: Mutex::new(token), refresh: None, retry: DEFAULT_RETRY }
+    }
+
+    /// Sets the retry policy the component is given.
+    pub fn with_retry(mut self, retry: RetrySettings) -> Connection {
+        self.retry = retry;
+        self
     }
 
     /// Sets the callback asked for a fresh token after a 401.
@@ -125,6 +137,10 @@ impl kosha::mastodon::connection::Host for CallState {
 
     fn access_token(&mut self) -> Option<String> {
         self.connection.token()
+    }
+
+    fn retry_policy(&mut self) -> kosha::mastodon::connection::RetrySettings {
+        self.connection.retry.clone()
     }
 
     fn refresh_access_token(&mut self) -> Option<String> {

@@ -21,7 +21,7 @@ pub use embed::exports::kosha::mastodon::accounts::StatusFilters;
 pub use embed::exports::kosha::mastodon::search::{SearchKind, SearchOptions, SearchResults};
 pub use embed::exports::kosha::mastodon::timelines::{HashtagTimeline, PublicFilters, Timeline};
 pub use embed::types::*;
-pub use embed::{Connection, Host, Limits, Refresh};
+pub use embed::{Connection, Host, Limits, Refresh, RetrySettings, DEFAULT_RETRY};
 
 /// What an action returns: the outer `Result` is a host failure (trap,
 /// deadline, memory limit), the inner one the action's own outcome.

@@ -63,7 +63,8 @@ fn a_refresh_that_is_refused_again_does_not_loop() {
 
 #[test]
 fn server_answers_map_to_their_cases() {
-    let (server, client) = setup(Flavor::Mastodon);
+    let server = TestServer::start(Flavor::Mastodon);
+    let client = no_retry_client(&server);
     let alice = ids(Flavor::Mastodon).alice;
     let path = format!("/api/v1/accounts/{alice}");
     let cases: Vec<(CannedResponse, fn(&Error) -> bool)> = vec![
@@ -92,6 +93,56 @@ fn server_answers_map_to_their_cases() {
         assert!(expected(&error), "case {i}: got {error:?}");
     }
     assert_eq!(server.request_count(), total, "one request per case: nothing retried, no redirect followed");
+}
+
+fn no_retry_client(server: &TestServer) -> Client {
+    let connection = Connection::new(server.url(), Some(USER_TOKEN.into()))
+        .with_retry(RetrySettings { max_retries: 0, initial_backoff_ms: 0, max_backoff_ms: 0 });
+    Client::new(host(), connection)
+}
+
+fn fast_retries(server: &TestServer, retries: u32) -> Client {
+    let connection = Connection::new(server.url(), Some(USER_TOKEN.into()))
+        .with_retry(RetrySettings { max_retries: retries, initial_backoff_ms: 10, max_backoff_ms: 40 });
+    Client::new(host(), connection)
+}
+
+#[test]
+fn reads_are_retried_on_failures_that_may_pass() {
+    let server = TestServer::start(Flavor::Mastodon);
+    let client = fast_retries(&server, 2);
+    let alice = ids(Flavor::Mastodon).alice;
+    let path = format!("/api/v1/accounts/{alice}");
+    // Two transient failures, then success: three requests.
+    server.fail_next(&path, 1, CannedResponse::html(502, "bad gateway"));
+    server.fail_next(&path, 1, CannedResponse::json(503, &json!({"error": "busy"})));
+    assert_eq!(ok(client.get_account(&alice)).value.id, alice);
+    assert_eq!(server.request_count(), 3);
+    // As many failures as tries: the last error is returned after 1 + 2 tries.
+    server.clear_exchanges();
+    server.fail_next(&path, 3, CannedResponse::html(504, "timeout"));
+    assert!(matches!(err(client.get_account(&alice)), Error::ServerError(f) if f.status == 504));
+    assert_eq!(server.request_count(), 3);
+    // 500, 429 and 4xx are not retried.
+    for status in [500, 429, 404] {
+        server.clear_exchanges();
+        server.fail_next(&path, 1, CannedResponse::json(status, &json!({"error": "no"})));
+        err(client.get_account(&alice));
+        assert_eq!(server.request_count(), 1, "{status} is not retried");
+    }
+}
+
+#[test]
+fn a_retried_post_carries_the_same_key_and_posts_once() {
+    let server = TestServer::start(Flavor::Mastodon);
+    let client = fast_retries(&server, 3);
+    let before = server.status_count();
+    server.fail_next("/api/v1/statuses", 2, CannedResponse::json(503, &json!({"error": "busy"})));
+    ok(client.post_status(&text_status("retried post")));
+    let keys: Vec<String> = server.exchanges().iter().map(|e| e.header("idempotency-key").unwrap().to_string()).collect();
+    assert_eq!(keys.len(), 3);
+    assert!(keys.iter().all(|k| k == &keys[0]), "one key for all attempts");
+    assert_eq!(server.status_count(), before + 1);
 }
 
 #[test]
