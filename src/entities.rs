@@ -366,10 +366,19 @@ pub fn one<T>(body: &[u8], what: &str, convert: impl Fn(&Value) -> Option<T>) ->
     convert(&value).ok_or_else(|| Error::UndecodableResponse(format!("the answer is not a usable {what} (no id?)")))
 }
 
+/// More items than any server sends on one page (Mastodon's maximum is 80):
+/// a longer list is refused before it is decoded, so a hostile body cannot
+/// make the component run out of memory.
+pub const MAX_ITEMS: usize = 1_000;
+
 /// Converts a JSON array of entities, leaving out elements that are unusable.
+/// Elements are decoded one at a time from the raw body, so only one JSON
+/// tree is alive at once.
 pub fn many<T>(body: &[u8], what: &str, convert: impl Fn(&Value) -> Option<T>) -> Result<Vec<T>, Error> {
-    match parse(body)? {
-        Value::Array(items) => Ok(items.iter().filter_map(convert).collect()),
-        _ => Err(Error::UndecodableResponse(format!("expected a list of {what}"))),
+    let raw: Vec<&serde_json::value::RawValue> = serde_json::from_slice(body)
+        .map_err(|e| Error::UndecodableResponse(format!("expected a list of {what}: {e}")))?;
+    if raw.len() > MAX_ITEMS {
+        return Err(Error::UndecodableResponse(format!("the list has {} {what}, more than {MAX_ITEMS}", raw.len())));
     }
+    Ok(raw.iter().filter_map(|item| serde_json::from_str::<Value>(item.get()).ok()).filter_map(|v| convert(&v)).collect())
 }

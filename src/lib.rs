@@ -24,6 +24,9 @@ mod transport;
 mod url;
 mod validate;
 
+#[cfg(test)]
+mod robustness;
+
 pub use exports::kosha::mastodon::types;
 
 /// The component's exports are implemented on this type (see `actions`).
