@@ -1,9 +1,17 @@
 //! The egress policy: a call's outgoing requests may go only to the
-//! configured server's origin, at most `max_requests` of them, each with
-//! timeouts and within the call's deadline.
+//! configured server's origin, at most `max_concurrent_requests` of them at
+//! once, each with timeouts, and none past the call's deadline: not the
+//! connection, not the headers, not the last byte of the body.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{default_send_request, Error, RequestOptions, WasiBody, WasiHttpHooks};
 
@@ -35,7 +43,8 @@ impl Origin {
 pub struct EgressPolicy {
     allowed: Option<Origin>,
     deadline: Instant,
-    requests_left: usize,
+    max_concurrent: usize,
+    in_flight: Arc<AtomicUsize>,
     connect_timeout: Duration,
     first_byte_timeout: Duration,
     between_bytes_timeout: Duration,
@@ -46,7 +55,8 @@ impl EgressPolicy {
         EgressPolicy {
             allowed: Origin::of(server_url),
             deadline,
-            requests_left: limits.max_requests,
+            max_concurrent: limits.max_concurrent_requests,
+            in_flight: Arc::new(AtomicUsize::new(0)),
             connect_timeout: limits.connect_timeout,
             first_byte_timeout: limits.first_byte_timeout,
             between_bytes_timeout: limits.between_bytes_timeout,
@@ -81,23 +91,79 @@ impl WasiHttpHooks for EgressPolicy {
         _fut: Box<dyn std::future::Future<Output = Result<(), Error>> + Send>,
     ) -> SendFuture {
         let allowed = self.allowed.is_some() && Origin::of_uri(request.uri()) == self.allowed;
-        if !allowed || self.requests_left == 0 {
+        if !allowed {
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
-        self.requests_left -= 1;
+        let Some(slot) = InFlight::take(&self.in_flight, self.max_concurrent) else {
+            return Box::new(async { Err(Error::ConnectionLimitReached) });
+        };
         let (options, left) = self.timeouts(options);
+        let deadline = tokio::time::Instant::from_std(self.deadline);
         Box::new(async move {
             // The whole exchange, TLS handshake included, ends by the deadline:
             // while the guest waits in the host, epoch interruption cannot reach it.
             match tokio::time::timeout(left, default_send_request(request, Some(options))).await {
                 Ok(Ok((response, io))) => Ok((
-                    response.map(BodyExt::boxed_unsync),
+                    response.map(|body| DeadlineBody::new(body.boxed_unsync(), deadline, slot).boxed_unsync()),
                     Box::new(io) as Box<dyn std::future::Future<Output = Result<(), Error>> + Send>,
                 )),
                 Ok(Err(error)) => Err(error),
                 Err(_elapsed) => Err(Error::ConnectionTimeout),
             }
         })
+    }
+}
+
+/// One of a call's concurrent request slots, given back when dropped (after
+/// the response body is read or abandoned).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn take(counter: &Arc<AtomicUsize>, max: usize) -> Option<InFlight> {
+        counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1))
+            .ok()
+            .map(|_| InFlight(counter.clone()))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A response body that fails with a read timeout once the call's deadline
+/// has passed, so a body trickling in byte by byte cannot hold a call forever.
+struct DeadlineBody {
+    inner: WasiBody,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    _slot: InFlight,
+}
+
+impl DeadlineBody {
+    fn new(inner: WasiBody, deadline: tokio::time::Instant, slot: InFlight) -> DeadlineBody {
+        DeadlineBody { inner, deadline: Box::pin(tokio::time::sleep_until(deadline)), _slot: slot }
+    }
+}
+
+impl Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Error::ConnectionReadTimeout)));
+        }
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

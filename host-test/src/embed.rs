@@ -33,9 +33,10 @@ pub struct Limits {
     pub memory_bytes: usize,
     /// Wall-clock time a whole call may take, including its HTTP exchanges.
     pub deadline: Duration,
-    /// Outgoing requests one call may make (an action makes one, or two
-    /// after a token refresh).
-    pub max_requests: usize,
+    /// Outgoing requests one call may have open at once (the connector
+    /// makes one at a time; retries and a token refresh come one after the
+    /// other).
+    pub max_concurrent_requests: usize,
     /// Connect, first-byte and between-bytes timeouts for each request (each
     /// also capped by the time left before the deadline).
     pub connect_timeout: Duration,
@@ -48,7 +49,7 @@ impl Default for Limits {
         Limits {
             memory_bytes: 64 << 20,
             deadline: Duration::from_secs(60),
-            max_requests: 4,
+            max_concurrent_requests: 2,
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(30),
             between_bytes_timeout: Duration::from_secs(30),

@@ -8,6 +8,7 @@
 
 pub mod demo;
 pub mod egress;
+pub mod faults;
 pub mod embed;
 pub mod openapi;
 pub mod runner;

@@ -580,7 +580,7 @@ fn alice_status(data: &mut Data, i: usize, created: i64) -> Status {
         52 => "Hello :kosha: friends".to_string(),
         _ => format!("Alice post {i} about federation"),
     };
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         text.push_str(" #kosha");
     }
     if i % 6 == 2 {
@@ -589,7 +589,7 @@ fn alice_status(data: &mut Data, i: usize, created: i64) -> Status {
     let mut status = Status::new(seq, ALICE, created, &text);
     status.application = Some("Kosha".into());
     status.pinned = matches!(i, 1 | 11 | 21);
-    status.favourited = i % 8 == 0;
+    status.favourited = i.is_multiple_of(8);
     status.bookmarked = i == 30;
     status.replies_count = (i % 3) as u64;
     status.reblogs_count = (i % 4) as u64;

@@ -104,7 +104,7 @@ pub fn read_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> io:
     // notice a stopped server.
     loop {
         match reader.fill_buf() {
-            Ok(buf) if buf.is_empty() => return Ok(None),
+            Ok([]) => return Ok(None),
             Ok(_) => break,
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                 if stop.load(Ordering::SeqCst) {

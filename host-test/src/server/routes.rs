@@ -332,7 +332,7 @@ impl App {
             .filter(|f| if followers { f.followee == account.seq } else { f.follower == account.seq })
             .map(|f| (f.seq, if followers { f.follower } else { f.followee }))
             .collect();
-        follows.sort_by(|a, b| b.0.cmp(&a.0));
+        follows.sort_by_key(|f| std::cmp::Reverse(f.0));
         let selected = paginate(follows, &page);
         let ctx = self.ctx(call);
         let items: Vec<Value> = selected.iter().filter_map(|(_, a)| self.data.account(*a)).map(|a| ctx.account(a)).collect();
