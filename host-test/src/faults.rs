@@ -88,36 +88,71 @@ impl Drop for FaultProxy {
     }
 }
 
-/// A request as read off the wire: head (with `Connection: close` forced) and
-/// body.
+/// A request as read off the wire: its head, rewritten to carry
+/// `Connection: close` and a `Content-Length` (bodies may arrive chunked), its
+/// body and its path.
 fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<(String, Vec<u8>, String)>> {
     let mut head = String::new();
     let mut path = String::new();
     let mut length = 0usize;
+    let mut chunked = false;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
             return Ok(None);
         }
-        if path.is_empty() && head.is_empty() {
+        if head.is_empty() {
             path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            head.push_str(&line);
+            continue;
         }
         if line == "\r\n" || line == "\n" {
             break;
         }
         let lower = line.to_ascii_lowercase();
-        if lower.starts_with("connection:") {
-            continue;
-        }
         if let Some(v) = lower.strip_prefix("content-length:") {
             length = v.trim().parse().unwrap_or(0);
+        } else if lower.starts_with("transfer-encoding:") {
+            chunked = lower.contains("chunked");
+        } else if !lower.starts_with("connection:") {
+            head.push_str(&line);
         }
-        head.push_str(&line);
     }
-    head.push_str("connection: close\r\n\r\n");
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
+    let body = if chunked { read_chunked(reader)? } else {
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        body
+    };
+    head.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", body.len()));
     Ok(Some((head, body, path)))
+}
+
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size_line = String::new();
+        reader.read_line(&mut size_line)?;
+        let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or(""), 16)
+            .map_err(|_| std::io::Error::other("bad chunk size"))?;
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk)?;
+        if size == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+/// A complete raw HTTP/1.1 answer with a correct `Content-Length`.
+pub fn raw_response(status_line: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status_line}\r\n");
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
 }
 
 fn next_fault(rules: &Mutex<Vec<Rule>>, path: &str) -> Option<Fault> {

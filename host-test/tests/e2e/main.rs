@@ -4,6 +4,7 @@
 
 mod accounts;
 mod errors;
+mod faults;
 mod flavors;
 mod openapi;
 mod runner;
