@@ -177,11 +177,7 @@ impl Host {
 
     /// From a compiled component (for example one deserialized from a cache).
     pub fn from_component(engine: Engine, component: Component, limits: Limits) -> Result<Host> {
-        let mut linker = Linker::<CallState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
-        Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-        let pre = ConnectorPre::new(linker.instantiate_pre(&component)?)?;
+        let pre = ConnectorPre::new(linker(&engine)?.instantiate_pre(&component)?)?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), stop_ticker.clone());
         Ok(Host { engine, pre, limits, stop_ticker })
@@ -191,14 +187,9 @@ impl Host {
         &self.engine
     }
 
-    /// Runs one action in a fresh instance. The outer error is a host-side
-    /// failure (trap, deadline, memory limit); the action's own result is
-    /// inside.
-    pub fn call<T>(
-        &self,
-        connection: &Arc<Connection>,
-        action: impl FnOnce(&Connector, &mut Store<CallState>) -> wasmtime::Result<T>,
-    ) -> Result<T> {
+    /// A fresh store for one call, with the call's limits, deadline, egress
+    /// policy and connection.
+    pub fn new_store(&self, connection: &Arc<Connection>) -> Store<CallState> {
         let deadline = Instant::now() + self.limits.deadline;
         let state = CallState {
             // No preopens, no environment, no arguments, no sockets: the
@@ -216,9 +207,31 @@ impl Host {
         let ticks = (self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
+        store
+    }
+
+    /// Runs one action in a fresh instance. The outer error is a host-side
+    /// failure (trap, deadline, memory limit); the action's own result is
+    /// inside.
+    pub fn call<T>(
+        &self,
+        connection: &Arc<Connection>,
+        action: impl FnOnce(&Connector, &mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<T> {
+        let mut store = self.new_store(connection);
         let instance = self.pre.instantiate(&mut store)?;
         Ok(action(&instance, &mut store)?)
     }
+}
+
+/// The imports a component gets: WASI without filesystem or sockets access
+/// (nothing is preopened or granted), WASI HTTP, and the connection.
+pub fn linker(engine: &Engine) -> Result<Linker<CallState>> {
+    let mut linker = Linker::<CallState>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+    Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+    Ok(linker)
 }
 
 impl Drop for Host {

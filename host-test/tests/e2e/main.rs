@@ -8,5 +8,6 @@ mod faults;
 mod flavors;
 mod openapi;
 mod runner;
+mod sandbox;
 mod statuses;
 mod support;
