@@ -29,6 +29,13 @@ mod robustness;
 
 pub use exports::kosha::mastodon::types;
 
+/// The decoding the component does, callable natively: the benchmark's
+/// native baseline decodes the same JSON with the same code.
+#[doc(hidden)]
+pub mod native {
+    pub use crate::entities::{account, many, one, status};
+}
+
 /// The component's exports are implemented on this type (see `actions`).
 pub struct Connector;
 

@@ -114,7 +114,7 @@ pub struct CallState {
     http: WasiHttpCtx,
     table: ResourceTable,
     egress: EgressPolicy,
-    limits: StoreLimits,
+    limits: PeakTracking,
     connection: Arc<Connection>,
     refreshed: bool,
 }
@@ -162,9 +162,12 @@ pub struct Host {
 }
 
 impl Host {
-    /// Loads the connector component built by this crate's build script.
+    /// Loads the connector component built by this crate's build script,
+    /// through the compiled-code cache beside it.
     pub fn new() -> Result<Host> {
-        Host::from_file(env!("KOSHA_COMPONENT_PATH"), Limits::default())
+        let engine = engine()?;
+        let component = load_cached(&engine, std::path::Path::new(env!("KOSHA_COMPONENT_PATH")))?;
+        Host::from_component(engine, component, Limits::default())
     }
 
     pub fn from_file(path: impl AsRef<std::path::Path>, limits: Limits) -> Result<Host> {
@@ -198,7 +201,10 @@ impl Host {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             egress: EgressPolicy::new(connection.server_url(), deadline, &self.limits),
-            limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(4).build(),
+            limits: PeakTracking {
+                inner: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(4).build(),
+                peak_memory: 0,
+            },
             connection: connection.clone(),
             refreshed: false,
         };
@@ -218,9 +224,19 @@ impl Host {
         connection: &Arc<Connection>,
         action: impl FnOnce(&Connector, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<T> {
+        Ok(self.call_measured(connection, action)?.0)
+    }
+
+    /// As `call`, also returning the peak linear memory of the instance.
+    pub fn call_measured<T>(
+        &self,
+        connection: &Arc<Connection>,
+        action: impl FnOnce(&Connector, &mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<(T, usize)> {
         let mut store = self.new_store(connection);
         let instance = self.pre.instantiate(&mut store)?;
-        Ok(action(&instance, &mut store)?)
+        let value = action(&instance, &mut store)?;
+        Ok((value, store.data().limits.peak_memory))
     }
 }
 
@@ -240,10 +256,85 @@ impl Drop for Host {
     }
 }
 
-fn engine() -> Result<Engine> {
+/// The engine: epoch interruption for deadlines; optionally the pooling
+/// allocator, which makes instantiation cheaper at the cost of reserved
+/// address space.
+pub fn engine_with(pooling: bool) -> Result<Engine> {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    if pooling {
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_component_instances(64).total_memories(64).total_tables(64).total_core_instances(64);
+        pool.max_memory_size(64 << 20);
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    }
     Ok(Engine::new(&config)?)
+}
+
+/// Loads a component, compiling it only the first time: the compiled code is
+/// kept beside the `.wasm`, named after a hash of the component and of the
+/// engine's settings and version, so any change makes a new entry.
+pub fn load_cached(engine: &Engine, wasm_path: &std::path::Path) -> Result<Component> {
+    use std::hash::{Hash, Hasher};
+    let wasm = std::fs::read(wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    wasm.hash(&mut hasher);
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let cached = wasm_path.with_extension(format!("{:016x}.cwasm", hasher.finish()));
+    if cached.exists() {
+        // SAFETY: the file was written by `Component::serialize` below for this
+        // engine configuration (its name carries the hash of both), in a
+        // directory of our own build output.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(component);
+        }
+    }
+    let component = Component::new(engine, &wasm).map_err(anyhow::Error::from)?;
+    if let Ok(bytes) = component.serialize() {
+        // Written under a temporary name and renamed, so a reader never sees
+        // half a file; a failure only means the next start compiles again.
+        let temporary = cached.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&temporary, bytes).is_ok() {
+            let _ = std::fs::rename(&temporary, &cached);
+        }
+    }
+    Ok(component)
+}
+
+fn engine() -> Result<Engine> {
+    engine_with(false)
+}
+
+/// The store limits, also recording the largest linear memory asked for.
+pub struct PeakTracking {
+    inner: StoreLimits,
+    peak_memory: usize,
+}
+
+impl wasmtime::ResourceLimiter for PeakTracking {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.inner.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.peak_memory = self.peak_memory.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
 }
 
 /// Advances the engine's epoch so that deadlines can interrupt running wasm.
