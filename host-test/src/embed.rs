@@ -165,7 +165,12 @@ impl Host {
     /// Loads the connector component built by this crate's build script,
     /// through the compiled-code cache beside it.
     pub fn new() -> Result<Host> {
-        let engine = engine()?;
+        Host::new_with(false)
+    }
+
+    /// As `new`, choosing the instance allocator (see `engine_with`).
+    pub fn new_with(pooling: bool) -> Result<Host> {
+        let engine = engine_with(pooling)?;
         let component = load_cached(&engine, std::path::Path::new(env!("KOSHA_COMPONENT_PATH")))?;
         Host::from_component(engine, component, Limits::default())
     }

@@ -38,6 +38,15 @@ fn main() -> Result<()> {
         "throughput" => throughput(&server)?,
         "footprint" => footprint(&server)?,
         "load" => load(&server)?,
+        // For profilers: the component side of the get-account row, alone.
+        "profile-get-account" => {
+            let client = client(&server)?;
+            let alice = ids(Flavor::Mastodon).alice;
+            for _ in 0..3000 {
+                component_ok(client.get_account(&alice))?;
+            }
+            server.clear_exchanges();
+        }
         other => bail!("unknown benchmark `{other}`: all, overhead, startup, throughput, footprint or load"),
     }
     Ok(())
@@ -109,7 +118,8 @@ fn component_ok<T>(outcome: Outcome<T>) -> Result<T> {
 }
 
 fn client(server: &TestServer) -> Result<Client> {
-    Ok(Client::new(Arc::new(Host::new()?), Connection::new(server.url(), Some(USER_TOKEN.into()))))
+    let pooling = std::env::var("BENCH_POOLING").is_ok_and(|v| v == "1");
+    Ok(Client::new(Arc::new(Host::new_with(pooling)?), Connection::new(server.url(), Some(USER_TOKEN.into()))))
 }
 
 const ROUNDS: usize = 300;
