@@ -234,7 +234,10 @@ fn invalid_input_is_refused_before_sending() {
     let tried = cases.len();
     for (field, outcome) in cases {
         match outcome.expect("no host failure") {
-            Err(Error::InvalidInput(input)) => assert_eq!(input.field, field, "{input:?}"),
+            Err(Error::InvalidInput(input)) => {
+                assert_eq!(input.field, field, "{input:?}");
+                assert!(!format!("{input:?}").contains(USER_TOKEN));
+            }
             other => panic!("expected invalid-input for {field}, got {other:?}"),
         }
     }

@@ -60,6 +60,9 @@ fn connection_faults_end_in_their_error_case_in_bounded_time() {
         let started = Instant::now();
         let outcome = client.get_account(&alice).unwrap_or_else(|e| panic!("{name}: host failure {e:#}"));
         let took = started.elapsed();
+        if let Err(error) = &outcome {
+            assert!(!format!("{error:?}").contains(USER_TOKEN), "{name}: the token leaked");
+        }
         match outcome {
             Err(error) if expected(&error) => handled += 1,
             other => panic!("{name}: unexpected {other:?}"),
