@@ -163,9 +163,11 @@ pub struct Host {
 
 impl Host {
     /// Loads the connector component built by this crate's build script,
-    /// through the compiled-code cache beside it.
+    /// through the compiled-code cache beside it, on an engine with the
+    /// pooling allocator (instances are recycled rather than mapped and
+    /// unmapped per call; at most 64 calls run at once).
     pub fn new() -> Result<Host> {
-        Host::new_with(false)
+        Host::new_with(true)
     }
 
     /// As `new`, choosing the instance allocator (see `engine_with`).

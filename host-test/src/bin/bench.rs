@@ -21,6 +21,11 @@ use host_test::embed::{self, engine_with};
 use host_test::server::{ids, Flavor, TestServer, USER_TOKEN};
 use host_test::*;
 use kosha_mastodon::native;
+use wasmtime::component::Component;
+
+// The minimal guest of the sandbox tests: its `fetch` is a bare WASI HTTP GET
+// with no decoding, the floor any component pays for a request.
+wasmtime::component::bindgen!({ world: "misbehaving", path: "test-guest/wit" });
 
 fn main() -> Result<()> {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
@@ -118,8 +123,7 @@ fn component_ok<T>(outcome: Outcome<T>) -> Result<T> {
 }
 
 fn client(server: &TestServer) -> Result<Client> {
-    let pooling = std::env::var("BENCH_POOLING").is_ok_and(|v| v == "1");
-    Ok(Client::new(Arc::new(Host::new_with(pooling)?), Connection::new(server.url(), Some(USER_TOKEN.into()))))
+    Ok(Client::new(Arc::new(Host::new()?), Connection::new(server.url(), Some(USER_TOKEN.into()))))
 }
 
 const ROUNDS: usize = 300;
@@ -142,6 +146,7 @@ fn overhead(server: &TestServer) -> Result<()> {
             Box::new(|i| { component_ok(client.post_status(&text_status(&format!("bench component {i}"))))?; Ok(()) }),
             Box::new(|i| { native_post(addr, &format!("bench native {i}"))?; Ok(()) })),
     ];
+    let floor = transport_floor(server)?;
     for (name, component, baseline) in &cases {
         for i in 0..20 {
             component(1_000_000 + i)?;
@@ -160,12 +165,41 @@ fn overhead(server: &TestServer) -> Result<()> {
         server.clear_exchanges();
         rows.push((name.to_string(), median(c), median(n)));
     }
+    rows.push(("transport floor: bare WASI HTTP GET of one account, minimal guest, no decoding".into(), floor.0, floor.1));
     println!("\n## Action overhead (median of {ROUNDS}, interleaved)\n");
     println!("| action | component/native | component | native |\n|---|---|---|---|");
     for (name, c, n) in rows {
         println!("| {name} | {:.2} | {} | {} |", c.as_secs_f64() / n.as_secs_f64(), millis(c), millis(n));
     }
     Ok(())
+}
+
+/// The bare WASI HTTP GET of the minimal guest, per call (fresh instance, as
+/// for the connector), against the native GET of the same URL.
+fn transport_floor(server: &TestServer) -> Result<(Duration, Duration)> {
+    let host = Host::new()?;
+    let component = Component::from_file(host.engine(), env!("KOSHA_TEST_GUEST_PATH")).map_err(anyhow::Error::from)?;
+    let pre = MisbehavingPre::new(embed::linker(host.engine())?.instantiate_pre(&component)?)?;
+    let alice = ids(Flavor::Mastodon).alice;
+    let url = format!("{}/api/v1/accounts/{alice}", server.url());
+    let connection = Arc::new(Connection::new(server.url(), None));
+    let (mut guest, mut native) = (Vec::new(), Vec::new());
+    for i in 0..ROUNDS + 20 {
+        let t = Instant::now();
+        let mut store = host.new_store(&connection);
+        let instance = pre.instantiate(&mut store)?;
+        let status = instance.call_fetch(&mut store, &url)?;
+        anyhow::ensure!(status == Ok(200), "{status:?}");
+        let g = t.elapsed();
+        let t = Instant::now();
+        native_request(server.addr(), "GET", &format!("/api/v1/accounts/{alice}"), "", b"")?;
+        if i >= 20 {
+            guest.push(g);
+            native.push(t.elapsed());
+        }
+    }
+    server.clear_exchanges();
+    Ok((median(guest), median(native)))
 }
 
 fn startup(server: &TestServer) -> Result<()> {
