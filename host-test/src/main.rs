@@ -57,7 +57,11 @@ fn dispatch(raw: &[String]) -> Result<ExitCode, Usage> {
             return Ok(ExitCode::from(3));
         }
     };
-    let client = Client::new(host, Connection::new(server, token));
+    let mut connection = Connection::new(server, token);
+    if let Some(command) = std::env::var("MASTODON_REFRESH_COMMAND").ok().filter(|c| !c.trim().is_empty()) {
+        connection = connection.with_refresh(Arc::new(move || refresh_token(&command)));
+    }
+    let client = Client::new(host, connection);
     match runner::run(&client, action, &args) {
         Ok(Ok(value)) => {
             println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
@@ -88,4 +92,16 @@ fn demo_command(params: &[String]) -> Result<ExitCode, Usage> {
             Ok(ExitCode::from(3))
         }
     }
+}
+
+/// Runs the user's refresh command (through `sh -c`) after a 401 and takes
+/// the first line it prints as the new token. Its output is never echoed.
+fn refresh_token(command: &str) -> Option<String> {
+    let output = std::process::Command::new("sh").arg("-c").arg(command).stdin(std::process::Stdio::null()).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let token = String::from_utf8(output.stdout).ok()?;
+    let token = token.lines().next()?.trim().to_string();
+    (!token.is_empty()).then_some(token)
 }

@@ -384,7 +384,9 @@ Usage:
   host-test demo [--flavor mastodon|gotosocial|pleroma|pixelfed]
 
 The server comes from --server or MASTODON_SERVER, the token from
-MASTODON_ACCESS_TOKEN (optional for public endpoints). Results are printed as
+MASTODON_ACCESS_TOKEN (optional for public endpoints). If MASTODON_REFRESH_COMMAND
+is set, it is run (sh -c) after a 401 and the first line it prints is used as a
+fresh token for one repeat of the request. Results are printed as
 JSON on stdout; an action error as JSON naming its case on stderr (exit 1), a
 usage mistake exits 2, a host failure 3.
 ";

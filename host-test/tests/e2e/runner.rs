@@ -89,6 +89,37 @@ fn the_token_appears_in_no_runner_output() {
 }
 
 #[test]
+fn a_refresh_command_supplies_a_fresh_token() {
+    let server = TestServer::start(Flavor::Mastodon);
+    let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .args(["--server", &server.url(), "verify-credentials"])
+        .env("MASTODON_ACCESS_TOKEN", STALE_TOKEN)
+        .env("MASTODON_REFRESH_COMMAND", format!("echo {USER_TOKEN}"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(server.request_count(), 2);
+    assert!(!text(&output.stdout).contains(USER_TOKEN) && !text(&output.stderr).contains(USER_TOKEN));
+}
+
+#[test]
+fn the_runner_reuses_its_compiled_component() {
+    let server = TestServer::start(Flavor::Mastodon);
+    let wasm = std::path::Path::new(env!("KOSHA_COMPONENT_PATH"));
+    let cached = || -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
+        std::fs::read_dir(wasm.parent().unwrap()).unwrap().filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".cwasm"))
+            .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap())).collect()
+    };
+    run(Some(&server.url()), None, &["get-account", "--id", &ids(Flavor::Mastodon).bob]);
+    let first = cached();
+    assert!(!first.is_empty(), "a compiled component is cached beside the .wasm");
+    let again = run(Some(&server.url()), None, &["get-account", "--id", &ids(Flavor::Mastodon).bob]);
+    assert!(again.status.success());
+    assert_eq!(cached(), first, "the second run reused the cache instead of compiling again");
+}
+
+#[test]
 fn the_demo_walks_through_every_action() {
     let demo = run(None, None, &["demo"]);
     assert!(demo.status.success(), "{}", text(&demo.stderr));
