@@ -128,8 +128,8 @@ fn status_body(status: &NewStatus) -> Value {
     if let Some(spoiler) = status.spoiler_text.as_deref().filter(|s| !s.is_empty()) {
         put("spoiler_text", json!(spoiler));
     }
-    if status.sensitive {
-        put("sensitive", json!(true));
+    if let Some(sensitive) = status.sensitive {
+        put("sensitive", json!(sensitive));
     }
     if let Some(language) = &status.language {
         put("language", json!(language));
@@ -172,7 +172,14 @@ impl statuses::Guest for Connector {
             .map_err(|e| validate::invalid("new-status", format!("cannot be encoded: {e}")))?;
         let key = status.idempotency_key.clone().unwrap_or_else(|| derived_idempotency_key(&body));
         let path = [Fixed("api"), Fixed("v1"), Fixed("statuses")];
-        let request = Request { method: Method::Post, path: &path, query: Query::new(), json: Some(body), idempotency_key: Some(key) };
+        let request = Request {
+            method: Method::Post,
+            path: &path,
+            query: Query::new(),
+            json: Some(body),
+            idempotency_key: Some(key),
+            scheduled: status.scheduled_at.is_some(),
+        };
         let reply = send(&request)?;
         // A scheduled status is recognised by its shape, not by what was asked:
         // the server has the last word.
@@ -240,6 +247,9 @@ impl search::Guest for Connector {
             return Err(validate::invalid("query", "must not contain control characters"));
         }
         validate::limit("options.limit", options.limit, MAX_STATUS_LIMIT)?;
+        if options.offset.is_some() && options.kind.is_none() {
+            return Err(validate::invalid("options.offset", "needs `kind`: servers page one kind of result at a time"));
+        }
         if let Some(account_id) = &options.account_id {
             validate::id("options.account-id", account_id)?;
         }
@@ -267,22 +277,15 @@ impl search::Guest for Connector {
             .number("limit", options.limit)
             .number("offset", options.offset);
         let reply = send(&Request::get(&[Fixed("api"), Fixed("v2"), Fixed("search")], query))?;
-        let value = entities::parse(&reply.body)?;
-        if !value.is_object() {
-            return Err(Error::UndecodableResponse("expected search results".into()));
-        }
-        let section = |key: &str| match value.get(key) {
-            Some(Value::Array(items)) => items.as_slice(),
-            _ => &[],
-        };
+        let sections = entities::search_sections(&reply.body)?;
         Ok(search::SearchResults {
-            accounts: section("accounts").iter().filter_map(entities::account).collect(),
-            statuses: section("statuses").iter().filter_map(entities::status).collect(),
-            hashtags: section("hashtags").iter().filter_map(|t| match t {
+            accounts: entities::each(&sections.accounts, entities::account),
+            statuses: entities::each(&sections.statuses, entities::status),
+            hashtags: entities::each(&sections.hashtags, |t| match t {
                 // Mastodon before 3.0 (API v1) listed hashtags as bare strings.
                 Value::String(name) => Some(Tag { name: name.clone(), url: String::new(), history: vec![], following: None }),
                 other => entities::tag(other),
-            }).collect(),
+            }),
             rate_limit: rate_limit(&reply.headers),
         })
     }

@@ -7,6 +7,7 @@
 //! element without an id cannot be referred to and is left out; anything
 //! else odd becomes `none` or a default.
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::types::*;
@@ -353,8 +354,16 @@ pub fn scheduled_status(v: &Value) -> Option<ScheduledStatus> {
     })
 }
 
-/// Parses a body as JSON.
+/// Larger than any single entity a server sends (a status with everything is
+/// a few KiB): a JSON tree of a bigger body could exhaust the component's
+/// memory, so it is refused before parsing.
+pub const MAX_ENTITY_BYTES: usize = 1024 * 1024;
+
+/// Parses a body holding one entity as JSON.
 pub fn parse(body: &[u8]) -> Result<Value, Error> {
+    if body.len() > MAX_ENTITY_BYTES {
+        return Err(Error::UndecodableResponse(format!("the answer is larger than {} KiB for one entity", MAX_ENTITY_BYTES / 1024)));
+    }
     serde_json::from_slice(body).map_err(|e| {
         Error::UndecodableResponse(format!("the answer is not the expected JSON: {e}"))
     })
@@ -375,10 +384,48 @@ pub const MAX_ITEMS: usize = 1_000;
 /// Elements are decoded one at a time from the raw body, so only one JSON
 /// tree is alive at once.
 pub fn many<T>(body: &[u8], what: &str, convert: impl Fn(&Value) -> Option<T>) -> Result<Vec<T>, Error> {
-    let raw: Vec<&serde_json::value::RawValue> = serde_json::from_slice(body)
+    let raw: Vec<&RawValue> = serde_json::from_slice(body)
         .map_err(|e| Error::UndecodableResponse(format!("expected a list of {what}: {e}")))?;
-    if raw.len() > MAX_ITEMS {
-        return Err(Error::UndecodableResponse(format!("the list has {} {what}, more than {MAX_ITEMS}", raw.len())));
+    check_count(raw.len(), what)?;
+    Ok(each(&raw, convert))
+}
+
+fn check_count(count: usize, what: &str) -> Result<(), Error> {
+    if count > MAX_ITEMS {
+        return Err(Error::UndecodableResponse(format!("the list has {count} {what}, more than {MAX_ITEMS}")));
     }
-    Ok(raw.iter().filter_map(|item| serde_json::from_str::<Value>(item.get()).ok()).filter_map(|v| convert(&v)).collect())
+    Ok(())
+}
+
+/// Decodes and converts raw elements one at a time, leaving out the unusable.
+pub fn each<T>(raw: &[&RawValue], convert: impl Fn(&Value) -> Option<T>) -> Vec<T> {
+    raw.iter().filter_map(|item| serde_json::from_str::<Value>(item.get()).ok()).filter_map(|v| convert(&v)).collect()
+}
+
+/// The three lists of a search answer, still raw. A missing or null list is
+/// empty; other fields are ignored.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct SearchSections<'a> {
+    #[serde(borrow, deserialize_with = "lenient_list")]
+    pub accounts: Vec<&'a RawValue>,
+    #[serde(borrow, deserialize_with = "lenient_list")]
+    pub statuses: Vec<&'a RawValue>,
+    #[serde(borrow, deserialize_with = "lenient_list")]
+    pub hashtags: Vec<&'a RawValue>,
+}
+
+/// A list of raw elements, or empty for null and any non-list value.
+fn lenient_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<&'de RawValue>, D::Error> {
+    let raw: &'de RawValue = serde::Deserialize::deserialize(deserializer)?;
+    Ok(serde_json::from_str::<Vec<&'de RawValue>>(raw.get()).unwrap_or_default())
+}
+
+pub fn search_sections(body: &[u8]) -> Result<SearchSections<'_>, Error> {
+    let sections: SearchSections = serde_json::from_slice(body)
+        .map_err(|e| Error::UndecodableResponse(format!("expected search results: {e}")))?;
+    for (list, what) in [(&sections.accounts, "accounts"), (&sections.statuses, "statuses"), (&sections.hashtags, "hashtags")] {
+        check_count(list.len(), what)?;
+    }
+    Ok(sections)
 }

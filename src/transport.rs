@@ -29,11 +29,13 @@ pub struct Request<'a> {
     /// A JSON body, for POST.
     pub json: Option<Vec<u8>>,
     pub idempotency_key: Option<String>,
+    /// A post with `scheduled_at`: servers ignore its idempotency key.
+    pub scheduled: bool,
 }
 
 impl<'a> Request<'a> {
     pub fn get(path: &'a [Segment<'a>], query: Query) -> Request<'a> {
-        Request { method: Method::Get, path, query, json: None, idempotency_key: None }
+        Request { method: Method::Get, path, query, json: None, idempotency_key: None, scheduled: false }
     }
 }
 
@@ -49,11 +51,11 @@ pub struct Reply {
 /// request is safe to repeat (see `retry-policy` in the WIT).
 pub fn send(request: &Request) -> Result<Reply, Error> {
     let policy = RetryPolicy::from_host(connection::retry_policy());
-    let repeatable = matches!(request.method, Method::Get) || request.idempotency_key.is_some();
+    let mut refreshed = false;
     let mut retries = 0;
     loop {
-        let result = send_once(request);
-        if !repeatable || retries >= policy.max_retries || !is_transient(&result) {
+        let result = send_once(request, &mut refreshed);
+        if retries >= policy.max_retries || !may_retry(request, &result) {
             return result;
         }
         std::thread::sleep(policy.backoff(retries));
@@ -61,14 +63,30 @@ pub fn send(request: &Request) -> Result<Reply, Error> {
     }
 }
 
-/// A failure that may pass if the same request is sent again.
-fn is_transient(result: &Result<Reply, Error>) -> bool {
+/// Whether a failed attempt may be repeated. Reads may always be. A post
+/// only when the server surely finished with the first attempt, since
+/// Mastodon records an idempotency key only once the status exists (a repeat
+/// while the first attempt is still being processed would post twice), and
+/// ignores the key for scheduled statuses.
+fn may_retry(request: &Request, result: &Result<Reply, Error>) -> bool {
+    use NetworkFailureKind as Kind;
+    let read = matches!(request.method, Method::Get);
+    let scheduled = request.scheduled;
     match result {
-        Err(Error::NetworkFailure(failure)) => matches!(
-            failure.kind,
-            NetworkFailureKind::ConnectionRefused | NetworkFailureKind::ConnectionReset | NetworkFailureKind::TimedOut
-        ),
-        Err(Error::ServerError(failure)) => matches!(failure.status, 502..=504),
+        Err(Error::NetworkFailure(failure)) => match failure.kind {
+            // Nothing reached the server.
+            Kind::ConnectionRefused => read || request.idempotency_key.is_some(),
+            // The server answered (or dropped the connection) after it was done.
+            Kind::ConnectionReset => read || (request.idempotency_key.is_some() && !scheduled),
+            // The server may still be working on it.
+            Kind::TimedOut => read,
+            _ => false,
+        },
+        Err(Error::ServerError(failure)) => match failure.status {
+            502 | 503 => read || (request.idempotency_key.is_some() && !scheduled),
+            504 => read,
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -96,16 +114,17 @@ impl RetryPolicy {
     }
 }
 
-/// One attempt. After a 401 the host is asked once for a fresh token and, if
-/// it gives one, the request is repeated exactly once.
-fn send_once(request: &Request) -> Result<Reply, Error> {
+/// One attempt. After a 401 the host is asked for a fresh token, once per
+/// action, and if it gives one the request is repeated exactly once.
+fn send_once(request: &Request, refreshed: &mut bool) -> Result<Reply, Error> {
     let base = BaseUrl::parse(&connection::server_url()).map_err(Error::BadConfiguration)?;
     let url = base.endpoint(request.path, &request.query);
     let mut token = connection::access_token();
     check_token(token.as_deref())?;
     let mut secrets: Vec<String> = token.iter().cloned().collect();
     let mut reply = exchange(&url, request, token.as_deref()).map_err(|e| scrub_error(e, &secrets))?;
-    if reply.status == 401 {
+    if reply.status == 401 && !*refreshed {
+        *refreshed = true;
         if let Some(fresh) = connection::refresh_access_token() {
             check_token(Some(&fresh))?;
             secrets.push(fresh.clone());
@@ -116,10 +135,11 @@ fn send_once(request: &Request) -> Result<Reply, Error> {
     if (200..300).contains(&reply.status) {
         return Ok(reply);
     }
-    // A hostile or broken server may echo the token back: never pass it on.
+    // A hostile or broken server may echo the token back, in any encoding
+    // JSON allows: scrub the raw text and again the decoded messages.
     let body = scrub(&String::from_utf8_lossy(&reply.body), &secrets);
     let headers: Headers = reply.headers.iter().map(|(n, v)| (n.clone(), scrub(v, &secrets))).collect();
-    Err(errors::from_status(reply.status, &headers, body.as_bytes()))
+    Err(scrub_error(errors::from_status(reply.status, &headers, body.as_bytes()), &secrets))
 }
 
 /// A token goes into a header: control characters would inject headers.
@@ -210,13 +230,37 @@ fn scrub(text: &str, secrets: &[String]) -> String {
     secrets.iter().filter(|s| !s.is_empty()).fold(text.to_string(), |acc, s| acc.replace(s.as_str(), "***"))
 }
 
+/// The error with every message scrubbed of the secrets.
 fn scrub_error(error: Error, secrets: &[String]) -> Error {
+    let clean = |text: String| scrub(&text, secrets);
     match error {
         Error::NetworkFailure(mut f) => {
-            f.message = scrub(&f.message, secrets);
+            f.message = clean(f.message);
             Error::NetworkFailure(f)
         }
-        other => other,
+        Error::ServerError(mut f) => {
+            f.message = clean(f.message);
+            Error::ServerError(f)
+        }
+        Error::RequestFailed(mut f) => {
+            f.message = clean(f.message);
+            Error::RequestFailed(f)
+        }
+        Error::RateLimited(mut r) => {
+            r.reset = r.reset.map(clean);
+            Error::RateLimited(r)
+        }
+        Error::InvalidInput(mut i) => {
+            i.message = clean(i.message);
+            Error::InvalidInput(i)
+        }
+        Error::BadConfiguration(m) => Error::BadConfiguration(clean(m)),
+        Error::Unauthorized(m) => Error::Unauthorized(clean(m)),
+        Error::Forbidden(m) => Error::Forbidden(clean(m)),
+        Error::NotFound(m) => Error::NotFound(clean(m)),
+        Error::Gone(m) => Error::Gone(clean(m)),
+        Error::Rejected(m) => Error::Rejected(clean(m)),
+        Error::UndecodableResponse(m) => Error::UndecodableResponse(clean(m)),
     }
 }
 
@@ -235,12 +279,30 @@ mod tests {
     }
 
     #[test]
-    fn only_failures_that_may_pass_are_transient() {
+    fn posts_are_retried_only_when_the_server_is_surely_done() {
         let network = |kind| Err(Error::NetworkFailure(NetworkFailure { kind, message: String::new() }));
         let server = |status| Err(Error::ServerError(crate::types::HttpFailure { status, message: String::new() }));
-        assert!(is_transient(&network(NetworkFailureKind::ConnectionReset)) && is_transient(&server(503)));
-        assert!(!is_transient(&network(NetworkFailureKind::Denied)) && !is_transient(&server(500)));
-        assert!(!is_transient(&Err(Error::Rejected(String::new()))));
+        let path = [];
+        let read = Request::get(&path, Query::new());
+        let post = Request { method: Method::Post, path: &path, query: Query::new(), json: None, idempotency_key: Some("k".into()), scheduled: false };
+        let scheduled = Request { scheduled: true, idempotency_key: Some("k".into()), ..Request::get(&path, Query::new()) };
+        let scheduled = Request { method: Method::Post, ..scheduled };
+        for kind in [NetworkFailureKind::ConnectionRefused, NetworkFailureKind::ConnectionReset, NetworkFailureKind::TimedOut] {
+            assert!(may_retry(&read, &network(kind)));
+        }
+        assert!(may_retry(&read, &server(504)) && !may_retry(&read, &server(500)) && !may_retry(&read, &network(NetworkFailureKind::Denied)));
+        assert!(may_retry(&post, &network(NetworkFailureKind::ConnectionReset)) && may_retry(&post, &server(503)));
+        assert!(!may_retry(&post, &network(NetworkFailureKind::TimedOut)) && !may_retry(&post, &server(504)));
+        assert!(may_retry(&scheduled, &network(NetworkFailureKind::ConnectionRefused)));
+        assert!(!may_retry(&scheduled, &network(NetworkFailureKind::ConnectionReset)) && !may_retry(&scheduled, &server(503)));
+        assert!(!may_retry(&read, &Err(Error::Rejected(String::new()))));
+    }
+
+    #[test]
+    fn errors_are_scrubbed_after_decoding() {
+        let secrets = vec!["abc/def".to_string()];
+        let error = errors::from_status(401, &vec![], br#"{"error":"bad abc\/def"}"#);
+        assert!(matches!(scrub_error(error, &secrets), Error::Unauthorized(m) if m == "bad ***"));
     }
 
     #[test]

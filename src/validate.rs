@@ -7,9 +7,11 @@ use crate::types::{Error, InvalidInput, NewStatus, PageRequest, Visibility};
 /// Mastodon's page size limits.
 pub const MAX_STATUS_LIMIT: u32 = 40;
 pub const MAX_ACCOUNT_LIMIT: u32 = 80;
-/// Mastodon's attachment and hashtag-filter limits.
-const MAX_MEDIA: usize = 4;
+/// Mastodon's hashtag-filter limit. (Attachment limits differ between
+/// servers and their settings, so the server judges those.)
 const MAX_TAG_FILTERS: usize = 4;
+/// Servers refuse scheduled times less than 5 minutes ahead.
+const MIN_SCHEDULE_AHEAD_SECONDS: i64 = 5 * 60;
 const MAX_ID_LEN: usize = 256;
 
 pub fn invalid(field: &str, message: impl Into<String>) -> Error {
@@ -59,7 +61,10 @@ pub fn acct<'a>(field: &str, value: &'a str) -> Result<&'a str, Error> {
     Ok(acct)
 }
 
-/// A hashtag name without `#`: letters, digits and `_` (any script).
+/// A hashtag name without `#`. Servers allow letters, marks and digits of
+/// any script, `_`, and joiners such as `·` or ZWNJ, so only what can never
+/// be part of a hashtag is refused: whitespace, control characters and ASCII
+/// punctuation other than `_`.
 pub fn hashtag(field: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(invalid(field, "must not be empty"));
@@ -67,8 +72,8 @@ pub fn hashtag(field: &str, value: &str) -> Result<(), Error> {
     if value.starts_with('#') {
         return Err(invalid(field, "give the hashtag without `#`"));
     }
-    if let Some(c) = value.chars().find(|c| !(c.is_alphanumeric() || *c == '_')) {
-        return Err(invalid(field, format!("contains {c:?}; hashtags consist of letters, digits and _")));
+    if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control() || (c.is_ascii_punctuation() && *c != '_')) {
+        return Err(invalid(field, format!("contains {c:?}, which cannot be part of a hashtag")));
     }
     Ok(())
 }
@@ -112,12 +117,17 @@ pub fn visibility(field: &str, value: &Visibility) -> Result<(), Error> {
     }
 }
 
-/// ISO 639-1 (two letters) or ISO 639-3 (three letters), lowercase.
+/// An ISO 639 code (two or three lowercase letters), optionally with
+/// subtags as Mastodon uses them (`zh-TW`, `zh-YUE`).
 pub fn language(field: &str, value: &str) -> Result<(), Error> {
-    if (2..=3).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_lowercase()) {
+    let mut parts = value.split('-');
+    let primary = parts.next().unwrap_or("");
+    let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+    let subtags_ok = parts.all(|tag| (2..=8).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if primary_ok && subtags_ok {
         Ok(())
     } else {
-        Err(invalid(field, "must be an ISO 639 language code such as `en`"))
+        Err(invalid(field, "must be an ISO 639 language code such as `en` or `zh-TW`"))
     }
 }
 
@@ -126,9 +136,6 @@ pub fn new_status(status: &NewStatus) -> Result<(), Error> {
     let has_text = status.text.as_deref().is_some_and(|t| !t.trim().is_empty());
     if !has_text && status.media_ids.is_empty() {
         return Err(invalid("new-status.text", "a status needs text or media"));
-    }
-    if status.media_ids.len() > MAX_MEDIA {
-        return Err(invalid("new-status.media-ids", format!("at most {MAX_MEDIA} attachments")));
     }
     for media_id in &status.media_ids {
         id("new-status.media-ids", media_id)?;
@@ -159,8 +166,8 @@ pub fn new_status(status: &NewStatus) -> Result<(), Error> {
     if let Some(when) = &status.scheduled_at {
         let at = parse_rfc3339(when)
             .ok_or_else(|| invalid("new-status.scheduled-at", "must be an RFC 3339 timestamp such as 2026-08-01T13:50:00Z"))?;
-        if at <= now_epoch_seconds() {
-            return Err(invalid("new-status.scheduled-at", "is in the past; servers need it at least 5 minutes ahead"));
+        if at < now_epoch_seconds() + MIN_SCHEDULE_AHEAD_SECONDS {
+            return Err(invalid("new-status.scheduled-at", "must be at least 5 minutes ahead"));
         }
     }
     if let Some(key) = &status.idempotency_key {
@@ -203,19 +210,21 @@ mod tests {
 
     #[test]
     fn hashtags_and_languages() {
-        assert!(hashtag("h", "rust_lang").is_ok() && hashtag("h", "日本語").is_ok());
-        for bad in ["", "#rust", "two words", "a/b", "a-b"] {
+        for good in ["rust_lang", "日本語", "हिन्दी", "தமிழ்", "l·lengua", "می\u{200c}خواهم"] {
+            assert!(hashtag("h", good).is_ok(), "{good}");
+        }
+        for bad in ["", "#rust", "two words", "a/b", "a-b", "a?", "tab\t"] {
             assert!(hashtag("h", bad).is_err(), "{bad:?}");
         }
-        assert!(language("l", "en").is_ok() && language("l", "fil").is_ok());
-        for bad in ["", "e", "EN", "en-US", "english"] {
+        assert!(language("l", "en").is_ok() && language("l", "fil").is_ok() && language("l", "zh-TW").is_ok());
+        for bad in ["", "e", "EN", "en-", "english", "en_US", "en-x"] {
             assert!(language("l", bad).is_err(), "{bad:?}");
         }
     }
 
     fn status(text: Option<&str>) -> NewStatus {
         NewStatus {
-            text: text.map(str::to_string), visibility: None, spoiler_text: None, sensitive: false, language: None,
+            text: text.map(str::to_string), visibility: None, spoiler_text: None, sensitive: None, language: None,
             in_reply_to_id: None, media_ids: vec![], poll: None, scheduled_at: None, idempotency_key: None,
         }
     }
@@ -230,6 +239,26 @@ mod tests {
         let mut future = status(Some("x"));
         future.scheduled_at = Some("2999-01-01T00:00:00Z".into());
         assert!(new_status(&future).is_ok());
+        let mut too_soon = status(Some("x"));
+        too_soon.scheduled_at = Some(format_unix(now_epoch_seconds() + 60));
+        assert!(matches!(new_status(&too_soon), Err(Error::InvalidInput(i)) if i.field == "new-status.scheduled-at"));
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time (for the scheduling tests).
+    fn format_unix(seconds: i64) -> String {
+        let days = seconds.div_euclid(86_400);
+        let rest = seconds.rem_euclid(86_400);
+        // Civil date from days (the inverse of time::days_from_civil).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
     }
 
     #[test]

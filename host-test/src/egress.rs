@@ -53,7 +53,8 @@ pub struct EgressPolicy {
 impl EgressPolicy {
     pub fn new(server_url: &str, deadline: Instant, limits: &Limits) -> EgressPolicy {
         EgressPolicy {
-            allowed: Origin::of(server_url),
+            // Trimmed as the component trims it, so both agree on the origin.
+            allowed: Origin::of(server_url.trim()),
             deadline,
             max_concurrent: limits.max_concurrent_requests,
             in_flight: Arc::new(AtomicUsize::new(0)),

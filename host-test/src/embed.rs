@@ -100,10 +100,14 @@ impl Connection {
     }
 
     /// Runs the refresh callback; a panicking callback counts as "no token".
+    /// A usable token is kept for later calls; an unusable one is passed to
+    /// the component (which reports `bad-configuration`) but not kept.
     fn refresh(&self) -> Option<String> {
         let refresh = self.refresh.as_ref()?;
         let fresh = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| refresh())).ok().flatten()?;
-        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+        if !fresh.is_empty() && fresh.bytes().all(|b| b.is_ascii_graphic()) {
+            *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+        }
         Some(fresh)
     }
 }
@@ -117,6 +121,7 @@ pub struct CallState {
     limits: PeakTracking,
     connection: Arc<Connection>,
     refreshed: bool,
+    deadline: Instant,
 }
 
 impl WasiView for CallState {
@@ -141,7 +146,14 @@ impl kosha::mastodon::connection::Host for CallState {
     }
 
     fn retry_policy(&mut self) -> kosha::mastodon::connection::RetrySettings {
-        self.connection.retry.clone()
+        // The component sleeps between retries inside the host, where the
+        // epoch deadline cannot reach it: keep every wait within the time left.
+        let left = self.deadline.saturating_duration_since(Instant::now()).as_millis();
+        let left = u32::try_from(left).unwrap_or(u32::MAX);
+        let mut retry = self.connection.retry.clone();
+        retry.initial_backoff_ms = retry.initial_backoff_ms.min(left / 4);
+        retry.max_backoff_ms = retry.max_backoff_ms.min(left / 4);
+        retry
     }
 
     fn refresh_access_token(&mut self) -> Option<String> {
@@ -214,6 +226,7 @@ impl Host {
             },
             connection: connection.clone(),
             refreshed: false,
+            deadline,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
@@ -271,7 +284,9 @@ pub fn engine_with(pooling: bool) -> Result<Engine> {
     config.epoch_interruption(true);
     if pooling {
         let mut pool = wasmtime::PoolingAllocationConfig::default();
-        pool.total_component_instances(64).total_memories(64).total_tables(64).total_core_instances(64);
+        // One call is one component instance made of 3 core instances (the
+        // connector and its WASI adapter shims), with their memories and tables.
+        pool.total_component_instances(64).total_core_instances(64 * 4).total_memories(64 * 2).total_tables(64 * 4);
         pool.max_memory_size(64 << 20);
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     }
@@ -300,7 +315,9 @@ pub fn load_cached(engine: &Engine, wasm_path: &std::path::Path) -> Result<Compo
     if let Ok(bytes) = component.serialize() {
         // Written under a temporary name and renamed, so a reader never sees
         // half a file; a failure only means the next start compiles again.
-        let temporary = cached.with_extension(format!("tmp{}", std::process::id()));
+        static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let unique = WRITES.fetch_add(1, Ordering::Relaxed);
+        let temporary = cached.with_extension(format!("tmp{}-{unique}", std::process::id()));
         if std::fs::write(&temporary, bytes).is_ok() {
             let _ = std::fs::rename(&temporary, &cached);
         }

@@ -94,7 +94,7 @@ pub fn text_status(text: &str) -> NewStatus {
         text: Some(text.to_string()),
         visibility: None,
         spoiler_text: None,
-        sensitive: false,
+        sensitive: None,
         language: None,
         in_reply_to_id: None,
         media_ids: vec![],

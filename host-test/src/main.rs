@@ -95,13 +95,26 @@ fn demo_command(params: &[String]) -> Result<ExitCode, Usage> {
 }
 
 /// Runs the user's refresh command (through `sh -c`) after a 401 and takes
-/// the first line it prints as the new token. Its output is never echoed.
+/// the first line it prints as the new token. Its output is never echoed. A
+/// command that has not finished within 30 seconds is killed: no token.
 fn refresh_token(command: &str) -> Option<String> {
-    let output = std::process::Command::new("sh").arg("-c").arg(command).stdin(std::process::Stdio::null()).output().ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let token = String::from_utf8(output.stdout).ok()?;
-    let token = token.lines().next()?.trim().to_string();
-    (!token.is_empty()).then_some(token)
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sh").arg("-c").arg(command).stdin(Stdio::null()).stdout(Stdio::piped()).spawn().ok()?;
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().ok()? {
+            break status;
+        }
+        if std::time::Instant::now() > give_up {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut output = String::new();
+    child.stdout.take()?.read_to_string(&mut output).ok()?;
+    let token = output.lines().next()?.trim().to_string();
+    (status.success() && !token.is_empty()).then_some(token)
 }

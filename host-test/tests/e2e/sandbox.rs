@@ -102,3 +102,23 @@ fn the_component_imports_nothing_beyond_wasi_http_io_clocks_random_cli_and_the_c
     }
     println!("imports: {imports:?}");
 }
+
+#[test]
+fn thirty_calls_at_once_share_one_host() {
+    let (server, client) = setup(Flavor::Mastodon);
+    let bob = ids(Flavor::Mastodon).bob;
+    let barrier = std::sync::Barrier::new(30);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30)
+            .map(|_| scope.spawn(|| {
+                barrier.wait();
+                ok(client.get_timeline(&Timeline::Home, &page(40))).items.len()
+            }))
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().expect("no panic"), 40);
+        }
+    });
+    assert_eq!(ok(client.get_account(&bob)).value.id, bob);
+    assert_eq!(server.request_count(), 31);
+}

@@ -51,7 +51,7 @@ fn every_new_status_field_is_sent() {
     let with_media = NewStatus {
         visibility: Some(Visibility::Unlisted),
         spoiler_text: Some("cw".into()),
-        sensitive: true,
+        sensitive: Some(true),
         in_reply_to_id: Some(sample.bob_status.clone()),
         media_ids: sample.known_media[..2].to_vec(),
         ..text_status("reply with media")
