@@ -43,6 +43,22 @@ fn main() -> Result<()> {
         "throughput" => throughput(&server)?,
         "footprint" => footprint(&server)?,
         "load" => load(&server)?,
+        // How long the native decoding of a 40-status page takes alone.
+        "decode" => {
+            let (_, body) = native_request(server.addr(), "GET", "/api/v1/timelines/home?limit=40", "", b"")?;
+            let samples = (0..200).map(|_| {
+                let t = Instant::now();
+                native::many(&body, "statuses", native::status).expect("decodes");
+                t.elapsed()
+            }).collect();
+            println!("native decode of {} bytes: {}", body.len(), micros(median(samples)));
+            let samples = (0..200).map(|_| {
+                let t = Instant::now();
+                native_request(server.addr(), "GET", "/api/v1/timelines/home?limit=40", "", b"").expect("request");
+                t.elapsed()
+            }).collect();
+            println!("native request without decoding: {}", micros(median(samples)));
+        }
         // For profilers: the component side of the get-account row, alone.
         "profile-get-account" => {
             let client = client(&server)?;
