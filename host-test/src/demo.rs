@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 
-use crate::server::{ids, Flavor, TestServer, USER_TOKEN};
+use crate::server::{ids, strip_tags, Flavor, TestServer, USER_TOKEN};
 use crate::*;
 
 /// Unwraps an action's outcome, turning an action error into a demo failure.
@@ -14,18 +14,9 @@ fn ok<T>(outcome: Outcome<T>) -> Result<T> {
     outcome?.map_err(|e| anyhow!("{}: {e:?}", error_case(&e)))
 }
 
+/// The start of a status's text, for a one-line summary.
 fn first_line(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
+    let text = strip_tags(html).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
     text.chars().take(70).collect()
 }
 
@@ -38,9 +29,10 @@ pub fn run(flavor: Flavor, out: &mut dyn Write) -> Result<()> {
 
     let me = ok(client.verify_credentials())?;
     let a = &me.value.account;
-    writeln!(out, "verify-credentials  -> @{} ({}), {} statuses, {} followers, {} following; rate limit {:?}/{:?}",
+    let known = |n: Option<i64>| n.map_or("?".to_string(), |n| n.to_string());
+    writeln!(out, "verify-credentials  -> @{} ({}), {} statuses, {} followers, {} following; {} of {} requests left",
         a.acct, a.display_name, a.statuses_count, a.followers_count, a.following_count,
-        me.rate_limit.remaining, me.rate_limit.limit)?;
+        known(me.rate_limit.remaining), known(me.rate_limit.limit))?;
 
     let bob = ok(client.lookup_account("bob"))?.value;
     writeln!(out, "lookup-account bob  -> id {}, @{} \"{}\"", bob.id, bob.acct, bob.display_name)?;

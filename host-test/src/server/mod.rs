@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 pub use data::{ids, SampleIds};
+pub use render::strip_tags;
 
 /// Which server implementation to imitate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

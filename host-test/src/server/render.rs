@@ -359,8 +359,9 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Plain text of a simple HTML value (profile fields in `source`).
-fn strip_tags(html: &str) -> String {
+/// Plain text of a simple HTML value (profile fields in `source`; the demo's
+/// one-line summaries).
+pub fn strip_tags(html: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     for c in html.chars() {
