@@ -290,6 +290,11 @@ impl TestServer {
         });
     }
 
+    /// Drops every canned response not served yet.
+    pub fn clear_fail_next(&self) {
+        self.shared.lock().failures.clear();
+    }
+
     /// Statuses currently stored (all accounts, boosts included).
     pub fn status_count(&self) -> usize {
         self.shared.lock().app.data.statuses.len()

@@ -7,6 +7,7 @@ mod errors;
 mod faults;
 mod flavors;
 mod openapi;
+mod recorded;
 mod runner;
 mod sandbox;
 mod statuses;
