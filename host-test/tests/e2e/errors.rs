@@ -56,7 +56,7 @@ fn a_refresh_that_is_refused_again_does_not_loop() {
     assert!(matches!(err(client.verify_credentials()), Error::Unauthorized(_)));
     assert_eq!((server.request_count(), refreshes.load(Ordering::SeqCst)), (2, 1));
     // A callback that panics counts as "no token"; the host stays usable.
-    let panicking = Connection::new(server.url(), Some(STALE_TOKEN.into())).with_refresh(Arc::new(|| panic!("refresh broke")));
+    let panicking = Connection::new(server.url(), Some(STALE_TOKEN.into())).with_refresh(Arc::new(|| panic!("intentional panic in a refresh callback: the host must survive it")));
     let client = Client::new(host(), panicking);
     assert!(matches!(err(client.verify_credentials()), Error::Unauthorized(_)));
 }
