@@ -43,8 +43,7 @@ pub fn page_links(headers: &Headers) -> (Option<PageRequest>, Option<PageRequest
 fn link_values(value: &str) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     let mut rest = value;
-    loop {
-        let Some(start) = rest.find('<') else { break };
+    while let Some(start) = rest.find('<') {
         let Some(len) = rest[start..].find('>') else { break };
         let target = rest[start + 1..start + len].trim().to_string();
         rest = &rest[start + len + 1..];
