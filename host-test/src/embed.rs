@@ -185,7 +185,8 @@ impl Host {
     /// As `new`, choosing the instance allocator (see `engine_with`).
     pub fn new_with(pooling: bool) -> Result<Host> {
         let engine = engine_with(pooling)?;
-        let component = load_cached(&engine, std::path::Path::new(env!("KOSHA_COMPONENT_PATH")))?;
+        let cache_dir = std::env::var_os("KOSHA_CACHE_DIR").map(std::path::PathBuf::from);
+        let component = load_cached(&engine, std::path::Path::new(env!("KOSHA_COMPONENT_PATH")), cache_dir.as_deref())?;
         Host::from_component(engine, component, Limits::default())
     }
 
@@ -294,15 +295,23 @@ pub fn engine_with(pooling: bool) -> Result<Engine> {
 }
 
 /// Loads a component, compiling it only the first time: the compiled code is
-/// kept beside the `.wasm`, named after a hash of the component and of the
-/// engine's settings and version, so any change makes a new entry.
-pub fn load_cached(engine: &Engine, wasm_path: &std::path::Path) -> Result<Component> {
+/// kept in `cache_dir` (default: beside the `.wasm`), named after a hash of
+/// the component and of the engine's settings and version, so any change
+/// makes a new entry.
+pub fn load_cached(engine: &Engine, wasm_path: &std::path::Path, cache_dir: Option<&std::path::Path>) -> Result<Component> {
     use std::hash::{Hash, Hasher};
     let wasm = std::fs::read(wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     wasm.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    let cached = wasm_path.with_extension(format!("{:016x}.cwasm", hasher.finish()));
+    let name = wasm_path.with_extension(format!("{:016x}.cwasm", hasher.finish()));
+    let cached = match (cache_dir, name.file_name()) {
+        (Some(dir), Some(file)) => {
+            let _ = std::fs::create_dir_all(dir);
+            dir.join(file)
+        }
+        _ => name,
+    };
     if cached.exists() {
         // SAFETY: the file was written by `Component::serialize` below for this
         // engine configuration (its name carries the hash of both), in a

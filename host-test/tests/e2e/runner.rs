@@ -105,18 +105,27 @@ fn a_refresh_command_supplies_a_fresh_token() {
 #[test]
 fn the_runner_reuses_its_compiled_component() {
     let server = TestServer::start(Flavor::Mastodon);
-    let wasm = std::path::Path::new(env!("KOSHA_COMPONENT_PATH"));
+    // A cache directory of its own, so other tests' hosts cannot write into it.
+    let cache = std::env::temp_dir().join(format!("kosha-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
     let cached = || -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
-        std::fs::read_dir(wasm.parent().unwrap()).unwrap().filter_map(|e| e.ok())
+        std::fs::read_dir(&cache).map(|entries| entries.filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().ends_with(".cwasm"))
-            .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap())).collect()
+            .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap())).collect()).unwrap_or_default()
     };
-    run(Some(&server.url()), None, &["get-account", "--id", &ids(Flavor::Mastodon).bob]);
+    let bob = ids(Flavor::Mastodon).bob;
+    let run_cached = || Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .args(["--server", &server.url(), "get-account", "--id", &bob])
+        .env("KOSHA_CACHE_DIR", &cache)
+        .env_remove("MASTODON_ACCESS_TOKEN")
+        .output()
+        .unwrap();
+    assert!(run_cached().status.success());
     let first = cached();
-    assert!(!first.is_empty(), "a compiled component is cached beside the .wasm");
-    let again = run(Some(&server.url()), None, &["get-account", "--id", &ids(Flavor::Mastodon).bob]);
-    assert!(again.status.success());
+    assert_eq!(first.len(), 1, "the first run cached its compiled component");
+    assert!(run_cached().status.success());
     assert_eq!(cached(), first, "the second run reused the cache instead of compiling again");
+    let _ = std::fs::remove_dir_all(&cache);
 }
 
 #[test]
