@@ -67,7 +67,8 @@ fn connection_faults_end_in_their_error_case_in_bounded_time() {
             Err(error) if expected(&error) => handled += 1,
             other => panic!("{name}: unexpected {other:?}"),
         }
-        assert!(took < Duration::from_secs(6), "{name} took {took:?}");
+        // The deadline is 4 s; the rest is slack for a busy CI machine.
+        assert!(took < Duration::from_secs(10), "{name} took {took:?}");
     }
     // The host is still healthy: the next call works.
     assert_eq!(ok(client.get_account(&alice)).value.id, alice);
@@ -78,7 +79,8 @@ fn connection_faults_end_in_their_error_case_in_bounded_time() {
 
 #[test]
 fn a_refused_connection_is_retried_then_reported() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Nothing listens on loopback port 1.
+    let port = 1;
     let retry = RetrySettings { max_retries: 2, initial_backoff_ms: 20, max_backoff_ms: 40 };
     let client = Client::new(quick_host(), Connection::new(format!("http://127.0.0.1:{port}"), None).with_retry(retry));
     let started = Instant::now();
