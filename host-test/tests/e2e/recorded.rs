@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::support::*;
 
+/// The PyPI release whose cassettes are replayed.
 const SDIST: &str = "Mastodon.py==2.1.4";
 
 /// The extracted recordings, fetched and converted once per checkout.
@@ -23,18 +24,8 @@ fn recordings() -> Option<Vec<Value>> {
     let json = dir.join("mastodon_py-2.1.4.json");
     if !json.exists() {
         std::fs::create_dir_all(&dir).ok()?;
-        let tarball = dir.join("mastodon_py-2.1.4.tar.gz");
-        for _ in 0..3 {
-            if tarball.exists() {
-                break;
-            }
-            let _ = Command::new("python3")
-                .args(["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", SDIST, "-d"])
-                .arg(&dir)
-                .status();
-        }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recordings/extract.py");
-        let status = Command::new("python3").arg(script).arg(&tarball).arg(&json).status().ok()?;
+        let status = Command::new("python3").arg(script).arg(SDIST).arg(&dir).arg(&json).status().ok()?;
         if !status.success() {
             return None;
         }
@@ -311,13 +302,18 @@ fn compare_result(call: &Call, recorded: &Value, ours: &Value, link: Option<&str
                 Call::Followers(..) | Call::Following(..) => r.iter().zip(&o).try_for_each(|(r, o)| same_account(r, o))?,
                 _ => r.iter().zip(&o).try_for_each(|(r, o)| same_status(r, o))?,
             }
-            // The cursors are those of the recorded Link header.
+            // The cursors are those of the recorded Link header, and there
+            // are none without one.
+            if link.is_none() && (!ours["next"].is_null() || !ours["prev"].is_null()) {
+                return Err("cursors without a Link header".into());
+            }
             if let Some(link) = link {
                 for (rel, key) in [("next", "max_id"), ("prev", "min_id")] {
                     let recorded_cursor = link.split(',').find(|l| l.contains(&format!("rel=\"{rel}\"")))
                         .and_then(|l| l.split(['?', '&', '>']).find_map(|p| p.strip_prefix(&format!("{key}=")).map(decode)));
                     let ours_cursor = ours[rel][key].as_str().map(str::to_string);
-                    if recorded_cursor.is_some() && recorded_cursor != ours_cursor {
+                    let recorded_since = link.split(',').any(|l| l.contains(&format!("rel=\"{rel}\"")) && l.contains("since_id="));
+                    if recorded_cursor != ours_cursor && !(rel == "prev" && recorded_since) {
                         return Err(format!("{rel} cursor {recorded_cursor:?} != {ours_cursor:?}"));
                     }
                 }
@@ -337,6 +333,9 @@ fn expected_case(status: u16) -> &'static str {
 #[test]
 fn real_mastodon_recordings_replay_through_the_component() {
     let Some(recordings) = recordings() else {
+        // CI sets KOSHA_REQUIRE_RECORDINGS: there PyPI is reachable and the
+        // test must run. Elsewhere (offline) it says so and stops.
+        assert!(std::env::var_os("KOSHA_REQUIRE_RECORDINGS").is_none(), "the Mastodon.py recordings could not be fetched from PyPI or extracted");
         println!("recorded exchanges: SKIPPED, the Mastodon.py sdist could not be fetched from PyPI");
         return;
     };

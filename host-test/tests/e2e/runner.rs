@@ -8,7 +8,10 @@ const SECRET: &str = "runner-SECRET-token-42";
 
 fn run(server: Option<&str>, token: Option<&str>, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_host-test"));
-    command.args(args).env_remove("MASTODON_SERVER").env_remove("MASTODON_ACCESS_TOKEN");
+    command.args(args);
+    for inherited in ["MASTODON_SERVER", "MASTODON_ACCESS_TOKEN", "MASTODON_REFRESH_COMMAND", "KOSHA_CACHE_DIR"] {
+        command.env_remove(inherited);
+    }
     if let Some(server) = server {
         command.env("MASTODON_SERVER", server);
     }

@@ -63,10 +63,13 @@ fn memory_limit_and_deadline_stop_the_guest_and_the_host_stays_healthy() {
     let limits = Limits { memory_bytes: 32 << 20, deadline: Duration::from_millis(500), ..Limits::default() };
     let sandbox = sandbox(limits.clone());
     assert_eq!(sandbox.run(&server.url(), |g, s| g.call_grow_memory(s, 8)).expect("8 MiB fits"), 8);
-    assert!(sandbox.run(&server.url(), |g, s| g.call_grow_memory(s, 64)).is_err(), "64 MiB exceeds 32 MiB");
+    let memory = sandbox.run(&server.url(), |g, s| g.call_grow_memory(s, 64)).expect_err("64 MiB exceeds 32 MiB");
+    assert!(memory.downcast_ref::<wasmtime::Trap>().is_some(), "the guest trapped: {memory:?}");
     let started = Instant::now();
-    assert!(sandbox.run(&server.url(), |g, s| g.call_spin(s)).is_err(), "an endless loop is interrupted");
-    assert!(started.elapsed() < Duration::from_secs(3), "within the deadline: {:?}", started.elapsed());
+    let spin = sandbox.run(&server.url(), |g, s| g.call_spin(s)).expect_err("an endless loop is interrupted");
+    assert_eq!(spin.downcast_ref::<wasmtime::Trap>(), Some(&wasmtime::Trap::Interrupt), "by the epoch deadline: {spin:?}");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(450) && took < Duration::from_secs(3), "at the deadline: {took:?}");
     // The next call of the real connector on the same host works.
     let client = Client::new(Arc::new(sandbox.host), Connection::new(server.url(), Some(USER_TOKEN.into())));
     assert_eq!(ok(client.verify_credentials()).value.account.username, "alice");

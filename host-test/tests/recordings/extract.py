@@ -1,13 +1,18 @@
-"""Extracts the HTTP exchanges recorded from real Mastodon servers in the
-Mastodon.py source distribution (vcrpy cassettes under tests/cassettes*) for
-the endpoints the connector speaks, as JSON for the replay test.
+"""Fetches the Mastodon.py source distribution from PyPI and extracts the
+HTTP exchanges recorded from real Mastodon servers in it (vcrpy cassettes
+under tests/cassettes*) for the endpoints the connector speaks, as JSON for
+the replay test.
 
-Usage: extract.py SDIST.tar.gz OUT.json
+Usage: extract.py NAME==VERSION DOWNLOAD_DIR OUT.json
 """
 import json
+import os
 import re
+import subprocess
 import sys
 import tarfile
+import time
+import urllib.request
 
 import yaml
 
@@ -29,7 +34,40 @@ def text(value):
     return value if isinstance(value, str) else None
 
 
-def main(sdist, out):
+def fetch(requirement, directory):
+    """The sdist's path, downloaded through PyPI's simple index (three tries)."""
+    name, version = requirement.split("==")
+    project = re.sub(r"[-_.]+", "-", name).lower()
+    filename = f"{project.replace('-', '_')}-{version}.tar.gz"
+    path = os.path.join(directory, filename)
+    if os.path.exists(path):
+        return path
+    for attempt in range(3):
+        try:
+            with urllib.request.urlopen(f"https://pypi.org/simple/{project}/", timeout=60) as answer:
+                index = answer.read().decode("utf-8")
+            link = re.search(r'href="([^"#]*/' + re.escape(filename) + r')(#[^"]*)?"', index)
+            if link is None:
+                raise RuntimeError(f"{filename} is not on PyPI's index")
+            with urllib.request.urlopen(link.group(1), timeout=120) as answer:
+                data = answer.read()
+            break
+        except OSError:
+            if attempt == 2:
+                # Last resort: pip, with whatever index configuration it has.
+                subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                                "--no-binary", ":all:", requirement, "-d", directory], check=True)
+                return path
+            time.sleep(2)
+    partial = path + ".part"
+    with open(partial, "wb") as handle:
+        handle.write(data)
+    os.replace(partial, path)
+    return path
+
+
+def main(requirement, directory, out):
+    sdist = fetch(requirement, directory)
     exchanges = []
     with tarfile.open(sdist) as archive:
         for member in archive.getmembers():
@@ -68,10 +106,12 @@ def main(sdist, out):
                     "headers": headers,
                     "body": response_body,
                 })
-    with open(out, "w") as handle:
+    # Written whole, then renamed: a reader never sees half a file.
+    with open(out + ".part", "w") as handle:
         json.dump(exchanges, handle)
+    os.replace(out + ".part", out)
     print(f"{len(exchanges)} exchanges extracted")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3])
