@@ -202,6 +202,7 @@ fn exchange(url: &str, request: &Request, token: Option<&str>) -> Result<Reply, 
 /// failure carries one.
 fn network_error(error: &anyhow::Error) -> Error {
     use NetworkFailureKind as Kind;
+    let text = format!("{error:#}");
     let kind = match error.downcast_ref::<ErrorCode>() {
         Some(ErrorCode::ConnectionRefused | ErrorCode::DestinationUnavailable | ErrorCode::DestinationNotFound) => {
             Kind::ConnectionRefused
@@ -218,11 +219,11 @@ fn network_error(error: &anyhow::Error) -> Error {
         }
         Some(_) => Kind::Other,
         // Body read failures arrive as plain text from waki's stream reader.
-        None if format!("{error}").contains("timeout") || format!("{error}").contains("Timeout") => Kind::TimedOut,
-        None if format!("{error}").contains("input_stream") => Kind::ConnectionReset,
+        None if text.to_ascii_lowercase().contains("timeout") => Kind::TimedOut,
+        None if text.contains("input_stream") => Kind::ConnectionReset,
         None => Kind::Other,
     };
-    Error::NetworkFailure(NetworkFailure { kind, message: errors::clip(&format!("{error:#}")) })
+    Error::NetworkFailure(NetworkFailure { kind, message: errors::clip(&text) })
 }
 
 /// Replaces every occurrence of a secret by `***`.

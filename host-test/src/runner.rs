@@ -216,7 +216,8 @@ impl Args {
     }
 }
 
-fn visibility(text: &str) -> Visibility {
+/// A visibility named as the API names it; unknown names are kept as `other`.
+pub fn parse_visibility(text: &str) -> Visibility {
     match text {
         "public" => Visibility::Public,
         "unlisted" => Visibility::Unlisted,
@@ -292,7 +293,7 @@ fn new_status(args: &Args) -> Result<NewStatus, Usage> {
     };
     Ok(NewStatus {
         text: args.opt("text"),
-        visibility: args.opt("visibility").as_deref().map(visibility),
+        visibility: args.opt("visibility").as_deref().map(parse_visibility),
         spoiler_text: args.opt("spoiler-text"),
         sensitive: args.opt("sensitive").map(|_| args.flag("sensitive")).transpose()?,
         language: args.opt("language"),

@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 pub use data::{ids, SampleIds};
+pub use http::{parse_form, percent_decode};
 pub use render::strip_tags;
 
 /// Which server implementation to imitate.

@@ -97,7 +97,7 @@ fn server_answers_map_to_their_cases() {
 
 fn no_retry_client(server: &TestServer) -> Client {
     let connection = Connection::new(server.url(), Some(USER_TOKEN.into()))
-        .with_retry(RetrySettings { max_retries: 0, initial_backoff_ms: 0, max_backoff_ms: 0 });
+        .with_retry(no_retry());
     Client::new(host(), connection)
 }
 
@@ -251,7 +251,7 @@ fn the_token_never_appears_in_an_error() {
     let server = TestServer::start(Flavor::Mastodon);
     // No retries: each echo below must be the answer the error comes from.
     let connection = Connection::new(server.url(), Some(SECRET.into()))
-        .with_retry(RetrySettings { max_retries: 0, initial_backoff_ms: 0, max_backoff_ms: 0 });
+        .with_retry(no_retry());
     let client = Client::new(host(), connection);
     let alice = ids(Flavor::Mastodon).alice;
     let path = format!("/api/v1/accounts/{alice}");

@@ -23,10 +23,6 @@ fn quick_host() -> Arc<Host> {
     Arc::new(Host::from_file(env!("KOSHA_COMPONENT_PATH"), limits).expect("component loads"))
 }
 
-fn no_retry() -> RetrySettings {
-    RetrySettings { max_retries: 0, initial_backoff_ms: 0, max_backoff_ms: 0 }
-}
-
 fn is_network(kinds: &'static [NetworkFailureKind]) -> impl Fn(&Error) -> bool {
     move |e| matches!(e, Error::NetworkFailure(f) if kinds.contains(&f.kind))
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use host_test::runner::parse_visibility;
 use host_test::server::*;
 use host_test::*;
 use serde_json::Value;
@@ -33,27 +34,9 @@ fn recordings() -> Option<Vec<Value>> {
     serde_json::from_slice(&std::fs::read(json).ok()?).ok()
 }
 
+/// Form decoding (`+` is a space) of a path, query or body piece.
 fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode(text, true)
 }
 
 /// Form-decoded pairs with booleans normalised (`1`/`True` are `true`) and
@@ -71,13 +54,6 @@ fn canonical(pairs: impl IntoIterator<Item = (String, String)>) -> BTreeMap<Stri
         map.entry(key).or_default().push(value);
     }
     map
-}
-
-fn form_pairs(text: &str) -> Vec<(String, String)> {
-    text.split('&').filter(|p| !p.is_empty()).map(|p| {
-        let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        (decode(k), decode(v))
-    }).collect()
 }
 
 /// A JSON post body flattened into the form names Mastodon.py uses.
@@ -152,7 +128,7 @@ impl Params {
 fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str) -> Result<Call, String> {
     let segments: Vec<String> = path.trim_start_matches('/').split('/').map(decode).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let mut p = Params(canonical(form_pairs(query)));
+    let mut p = Params(canonical(parse_form(query)));
     let public = |p: &mut Params| PublicFilters { local: p.flag("local"), remote: p.flag("remote"), only_media: p.flag("only_media") };
     match (method, segments.as_slice()) {
         ("GET", ["api", "v1", "accounts", "verify_credentials"]) => p.done(Call::Verify),
@@ -204,7 +180,7 @@ fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str
             let pairs = if content_type.contains("json") {
                 json_pairs(&serde_json::from_str(body).map_err(|e| e.to_string())?)
             } else {
-                form_pairs(body)
+                parse_form(body)
             };
             let mut b = Params(canonical(pairs));
             let poll_options = b.list("poll[options][]");
@@ -216,10 +192,7 @@ fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str
                     hide_totals: b.flag("poll[hide_totals]"),
                 })
             };
-            let visibility = b.take("visibility").map(|v| match v.as_str() {
-                "public" => Visibility::Public, "unlisted" => Visibility::Unlisted, "private" => Visibility::Private,
-                "direct" => Visibility::Direct, other => Visibility::Other(other.to_string()),
-            });
+            let visibility = b.take("visibility").as_deref().map(parse_visibility);
             let status = NewStatus {
                 text: b.take("status"), visibility, spoiler_text: b.take("spoiler_text"),
                 sensitive: b.flag("sensitive").then_some(true), language: b.take("language"),
@@ -341,7 +314,7 @@ fn real_mastodon_recordings_replay_through_the_component() {
     };
     let server = TestServer::start(Flavor::Mastodon);
     let connection = Connection::new(server.url(), Some(USER_TOKEN.into()))
-        .with_retry(RetrySettings { max_retries: 0, initial_backoff_ms: 0, max_backoff_ms: 0 });
+        .with_retry(no_retry());
     let client = Client::new(host(), connection);
     let (mut replayed, mut refused, mut inexpressible, mut mismatches) = (0, 0, 0, Vec::new());
     for recording in &recordings {
@@ -383,13 +356,13 @@ fn real_mastodon_recordings_replay_through_the_component() {
         if decode(&sent.path) != decode(&path) {
             mismatches.push(format!("{where_}: sent path {}", sent.path));
         }
-        if method == "GET" && canonical(sent.query.clone()) != canonical(form_pairs(&query)) {
+        if method == "GET" && canonical(sent.query.clone()) != canonical(parse_form(&query)) {
             mismatches.push(format!("{where_}: sent query {}", sent.raw_query));
         }
         if method == "POST" {
             let ours = canonical(json_pairs(&serde_json::from_slice(&sent.body).unwrap_or(Value::Null)));
             let body = field("request_body");
-            let theirs = canonical(if field("request_content_type").contains("json") { json_pairs(&serde_json::from_str(&body).unwrap_or(Value::Null)) } else { form_pairs(&body) });
+            let theirs = canonical(if field("request_content_type").contains("json") { json_pairs(&serde_json::from_str(&body).unwrap_or(Value::Null)) } else { parse_form(&body) });
             if ours != theirs {
                 mismatches.push(format!("{where_}: sent body {ours:?}, recorded {theirs:?}"));
             }

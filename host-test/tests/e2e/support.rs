@@ -38,6 +38,11 @@ pub fn err<T: std::fmt::Debug>(outcome: Outcome<T>) -> Error {
     }
 }
 
+/// A retry policy that never retries: each answer is the one the error comes from.
+pub fn no_retry() -> RetrySettings {
+    RetrySettings { max_retries: 0, initial_backoff_ms: 0, max_backoff_ms: 0 }
+}
+
 pub fn page(limit: u32) -> PageRequest {
     PageRequest { limit: Some(limit), ..first_page() }
 }
