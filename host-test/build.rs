@@ -9,7 +9,9 @@ const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest_dir.parent().expect("host-test lives inside the workspace");
+    let root = manifest_dir
+        .parent()
+        .expect("host-test lives inside the workspace");
     for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
@@ -18,7 +20,16 @@ fn main() {
     // A separate target directory: the outer build holds the lock on ours.
     let target_dir = root.join("target").join("component");
     let status = Command::new(&cargo)
-        .args(["build", "--quiet", "--target", TARGET, "--profile", "component", "-p", "kosha-mastodon"])
+        .args([
+            "build",
+            "--quiet",
+            "--target",
+            TARGET,
+            "--profile",
+            "component",
+            "-p",
+            "kosha-mastodon",
+        ])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .arg("--target-dir")
@@ -32,8 +43,15 @@ fn main() {
     if !status.success() {
         panic!("building the connector component for {TARGET} failed (see the errors above)");
     }
-    let wasm = target_dir.join(TARGET).join("component").join("kosha_mastodon.wasm");
-    assert!(wasm.exists(), "the component was not produced at {}", wasm.display());
+    let wasm = target_dir
+        .join(TARGET)
+        .join("component")
+        .join("kosha_mastodon.wasm");
+    assert!(
+        wasm.exists(),
+        "the component was not produced at {}",
+        wasm.display()
+    );
     println!("cargo:rustc-env=KOSHA_COMPONENT_PATH={}", wasm.display());
     // A small second component that misbehaves on purpose, for the sandbox tests.
     build_test_guest(&cargo, root, &target_dir);
@@ -42,9 +60,17 @@ fn main() {
 /// Stops with the exact command to run when the wasm target is missing.
 fn require_target() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = Command::new(rustc).args(["--print", "sysroot"]).output().expect("rustc runs");
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("rustc runs");
     let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
-    if !Path::new(&sysroot).join("lib").join("rustlib").join(TARGET).exists() {
+    if !Path::new(&sysroot)
+        .join("lib")
+        .join("rustlib")
+        .join(TARGET)
+        .exists()
+    {
         panic!(
             "\n\nThe Rust target {TARGET} is not installed. Install it with:\n\n    rustup target add {TARGET}\n\nthen build again.\n"
         );
@@ -56,9 +82,19 @@ fn build_test_guest(cargo: &str, root: &Path, target_dir: &Path) {
     if !manifest.exists() {
         return;
     }
-    println!("cargo:rerun-if-changed={}", root.join("host-test").join("test-guest").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("host-test").join("test-guest").display()
+    );
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "--target", TARGET, "--profile", "release"])
+        .args([
+            "build",
+            "--quiet",
+            "--target",
+            TARGET,
+            "--profile",
+            "release",
+        ])
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")
@@ -69,6 +105,9 @@ fn build_test_guest(cargo: &str, root: &Path, target_dir: &Path) {
         .status()
         .expect("could not run cargo to build the test guest");
     assert!(status.success(), "building the test guest failed");
-    let wasm = target_dir.join(TARGET).join("release").join("test_guest.wasm");
+    let wasm = target_dir
+        .join(TARGET)
+        .join("release")
+        .join("test_guest.wasm");
     println!("cargo:rustc-env=KOSHA_TEST_GUEST_PATH={}", wasm.display());
 }

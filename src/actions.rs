@@ -15,7 +15,6 @@ use crate::Connector;
 
 use Segment::{Fixed, Value as Var};
 
-
 /// The query parameters of a page request.
 fn page_query(page: &PageRequest) -> Query {
     let mut query = Query::new();
@@ -56,16 +55,31 @@ fn account_result(reply: Reply) -> Result<AccountResult, Error> {
 }
 
 /// followers or following of an account.
-fn relations(which: &'static str, account_id: &str, page: &PageRequest) -> Result<AccountPage, Error> {
+fn relations(
+    which: &'static str,
+    account_id: &str,
+    page: &PageRequest,
+) -> Result<AccountPage, Error> {
     validate::id("account-id", account_id)?;
     validate::page(page, MAX_ACCOUNT_LIMIT)?;
-    let path = [Fixed("api"), Fixed("v1"), Fixed("accounts"), Var(account_id), Fixed(which)];
+    let path = [
+        Fixed("api"),
+        Fixed("v1"),
+        Fixed("accounts"),
+        Var(account_id),
+        Fixed(which),
+    ];
     account_page(send(&Request::get(&path, page_query(page)))?)
 }
 
 impl accounts::Guest for Connector {
     fn verify_credentials() -> Result<CredentialAccountResult, Error> {
-        let path = [Fixed("api"), Fixed("v1"), Fixed("accounts"), Fixed("verify_credentials")];
+        let path = [
+            Fixed("api"),
+            Fixed("v1"),
+            Fixed("accounts"),
+            Fixed("verify_credentials"),
+        ];
         let reply = send(&Request::get(&path, Query::new()))?;
         Ok(CredentialAccountResult {
             value: entities::one(&reply.body, "account", entities::credential_account)?,
@@ -81,19 +95,34 @@ impl accounts::Guest for Connector {
 
     fn lookup_account(acct: String) -> Result<AccountResult, Error> {
         let acct = validate::acct("acct", &acct)?;
-        let path = [Fixed("api"), Fixed("v1"), Fixed("accounts"), Fixed("lookup")];
+        let path = [
+            Fixed("api"),
+            Fixed("v1"),
+            Fixed("accounts"),
+            Fixed("lookup"),
+        ];
         let mut query = Query::new();
         query.add("acct", acct);
         account_result(send(&Request::get(&path, query))?)
     }
 
-    fn get_statuses(account_id: String, filters: accounts::StatusFilters, page: PageRequest) -> Result<StatusPage, Error> {
+    fn get_statuses(
+        account_id: String,
+        filters: accounts::StatusFilters,
+        page: PageRequest,
+    ) -> Result<StatusPage, Error> {
         validate::id("account-id", &account_id)?;
         validate::page(&page, MAX_STATUS_LIMIT)?;
         if let Some(tag) = &filters.tagged {
             validate::hashtag("filters.tagged", tag)?;
         }
-        let path = [Fixed("api"), Fixed("v1"), Fixed("accounts"), Var(&account_id), Fixed("statuses")];
+        let path = [
+            Fixed("api"),
+            Fixed("v1"),
+            Fixed("accounts"),
+            Var(&account_id),
+            Fixed("statuses"),
+        ];
         let mut query = page_query(&page);
         query
             .flag("only_media", filters.only_media)
@@ -141,12 +170,15 @@ fn status_body(status: &NewStatus) -> Value {
         put("media_ids", json!(status.media_ids));
     }
     if let Some(poll) = &status.poll {
-        put("poll", json!({
-            "options": poll.options,
-            "expires_in": poll.expires_in,
-            "multiple": poll.multiple,
-            "hide_totals": poll.hide_totals,
-        }));
+        put(
+            "poll",
+            json!({
+                "options": poll.options,
+                "expires_in": poll.expires_in,
+                "multiple": poll.multiple,
+                "hide_totals": poll.hide_totals,
+            }),
+        );
     }
     if let Some(at) = &status.scheduled_at {
         put("scheduled_at", json!(at));
@@ -160,9 +192,15 @@ fn status_body(status: &NewStatus) -> Value {
 /// builds and platforms, unlike std's hasher.
 fn derived_idempotency_key(body: &[u8]) -> String {
     let fnv = |offset: u64| {
-        body.iter().fold(offset, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3))
+        body.iter().fold(offset, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
     };
-    format!("kosha-{:016x}{:016x}", fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142))
+    format!(
+        "kosha-{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x6c62_272e_07bb_0142)
+    )
 }
 
 impl statuses::Guest for Connector {
@@ -170,7 +208,10 @@ impl statuses::Guest for Connector {
         validate::new_status(&status)?;
         let body = serde_json::to_vec(&status_body(&status))
             .map_err(|e| validate::invalid("new-status", format!("cannot be encoded: {e}")))?;
-        let key = status.idempotency_key.clone().unwrap_or_else(|| derived_idempotency_key(&body));
+        let key = status
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| derived_idempotency_key(&body));
         let path = [Fixed("api"), Fixed("v1"), Fixed("statuses")];
         let request = Request {
             method: Method::Post,
@@ -190,7 +231,9 @@ impl statuses::Guest for Connector {
             entities::status(&value).map(Posted::Published)
         };
         Ok(PostResult {
-            value: posted.ok_or_else(|| Error::UndecodableResponse("the answer is not a usable status".into()))?,
+            value: posted.ok_or_else(|| {
+                Error::UndecodableResponse("the answer is not a usable status".into())
+            })?,
             rate_limit: rate_limit(&reply.headers),
         })
     }
@@ -202,16 +245,33 @@ impl timelines::Guest for Connector {
         validate::page(&page, MAX_STATUS_LIMIT)?;
         let mut query = page_query(&page);
         let public_filters = |query: &mut Query, f: &timelines::PublicFilters| {
-            query.flag("local", f.local).flag("remote", f.remote).flag("only_media", f.only_media);
+            query
+                .flag("local", f.local)
+                .flag("remote", f.remote)
+                .flag("only_media", f.only_media);
         };
         let reply = match &timeline {
-            Timeline::Home => send(&Request::get(&[Fixed("api"), Fixed("v1"), Fixed("timelines"), Fixed("home")], query))?,
+            Timeline::Home => send(&Request::get(
+                &[Fixed("api"), Fixed("v1"), Fixed("timelines"), Fixed("home")],
+                query,
+            ))?,
             Timeline::Public(filters) => {
                 if filters.local && filters.remote {
-                    return Err(validate::invalid("timeline.public", "`local` and `remote` exclude each other"));
+                    return Err(validate::invalid(
+                        "timeline.public",
+                        "`local` and `remote` exclude each other",
+                    ));
                 }
                 public_filters(&mut query, filters);
-                send(&Request::get(&[Fixed("api"), Fixed("v1"), Fixed("timelines"), Fixed("public")], query))?
+                send(&Request::get(
+                    &[
+                        Fixed("api"),
+                        Fixed("v1"),
+                        Fixed("timelines"),
+                        Fixed("public"),
+                    ],
+                    query,
+                ))?
             }
             Timeline::Hashtag(tag) => {
                 validate::hashtag("timeline.hashtag.hashtag", &tag.hashtag)?;
@@ -219,19 +279,44 @@ impl timelines::Guest for Connector {
                 validate::hashtags("timeline.hashtag.all", &tag.all)?;
                 validate::hashtags("timeline.hashtag.none", &tag.none)?;
                 if tag.filters.local && tag.filters.remote {
-                    return Err(validate::invalid("timeline.hashtag.filters", "`local` and `remote` exclude each other"));
+                    return Err(validate::invalid(
+                        "timeline.hashtag.filters",
+                        "`local` and `remote` exclude each other",
+                    ));
                 }
-                for (name, values) in [("any[]", &tag.any), ("all[]", &tag.all), ("none[]", &tag.none)] {
+                for (name, values) in [
+                    ("any[]", &tag.any),
+                    ("all[]", &tag.all),
+                    ("none[]", &tag.none),
+                ] {
                     for value in values {
                         query.add(name, value);
                     }
                 }
                 public_filters(&mut query, &tag.filters);
-                send(&Request::get(&[Fixed("api"), Fixed("v1"), Fixed("timelines"), Fixed("tag"), Var(&tag.hashtag)], query))?
+                send(&Request::get(
+                    &[
+                        Fixed("api"),
+                        Fixed("v1"),
+                        Fixed("timelines"),
+                        Fixed("tag"),
+                        Var(&tag.hashtag),
+                    ],
+                    query,
+                ))?
             }
             Timeline::List(list_id) => {
                 validate::id("timeline.list", list_id)?;
-                send(&Request::get(&[Fixed("api"), Fixed("v1"), Fixed("timelines"), Fixed("list"), Var(list_id)], query))?
+                send(&Request::get(
+                    &[
+                        Fixed("api"),
+                        Fixed("v1"),
+                        Fixed("timelines"),
+                        Fixed("list"),
+                        Var(list_id),
+                    ],
+                    query,
+                ))?
             }
         };
         status_page(reply)
@@ -239,21 +324,36 @@ impl timelines::Guest for Connector {
 }
 
 impl search::Guest for Connector {
-    fn search(query_text: String, options: search::SearchOptions) -> Result<search::SearchResults, Error> {
+    fn search(
+        query_text: String,
+        options: search::SearchOptions,
+    ) -> Result<search::SearchResults, Error> {
         if query_text.trim().is_empty() {
             return Err(validate::invalid("query", "must not be empty"));
         }
-        if query_text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(validate::invalid("query", "must not contain control characters"));
+        if query_text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(validate::invalid(
+                "query",
+                "must not contain control characters",
+            ));
         }
         validate::limit("options.limit", options.limit, MAX_STATUS_LIMIT)?;
         if options.offset.is_some() && options.kind.is_none() {
-            return Err(validate::invalid("options.offset", "needs `kind`: servers page one kind of result at a time"));
+            return Err(validate::invalid(
+                "options.offset",
+                "needs `kind`: servers page one kind of result at a time",
+            ));
         }
         if let Some(account_id) = &options.account_id {
             validate::id("options.account-id", account_id)?;
         }
-        for (field, cursor) in [("options.max-id", &options.max_id), ("options.min-id", &options.min_id)] {
+        for (field, cursor) in [
+            ("options.max-id", &options.max_id),
+            ("options.min-id", &options.min_id),
+        ] {
             if let Some(cursor) = cursor {
                 validate::id(field, cursor)?;
             }
@@ -261,11 +361,14 @@ impl search::Guest for Connector {
         let mut query = Query::new();
         query.add("q", &query_text);
         if let Some(kind) = options.kind {
-            query.add("type", match kind {
-                search::SearchKind::Accounts => "accounts",
-                search::SearchKind::Hashtags => "hashtags",
-                search::SearchKind::Statuses => "statuses",
-            });
+            query.add(
+                "type",
+                match kind {
+                    search::SearchKind::Accounts => "accounts",
+                    search::SearchKind::Hashtags => "hashtags",
+                    search::SearchKind::Statuses => "statuses",
+                },
+            );
         }
         query
             .flag("resolve", options.resolve)
@@ -276,14 +379,22 @@ impl search::Guest for Connector {
             .opt("min_id", options.min_id.as_deref())
             .number("limit", options.limit)
             .number("offset", options.offset);
-        let reply = send(&Request::get(&[Fixed("api"), Fixed("v2"), Fixed("search")], query))?;
+        let reply = send(&Request::get(
+            &[Fixed("api"), Fixed("v2"), Fixed("search")],
+            query,
+        ))?;
         let sections = entities::search_sections(&reply.body)?;
         Ok(search::SearchResults {
             accounts: entities::each(&sections.accounts, entities::account),
             statuses: entities::each(&sections.statuses, entities::status),
             hashtags: entities::each(&sections.hashtags, |t| match t {
                 // Mastodon before 3.0 (API v1) listed hashtags as bare strings.
-                Value::String(name) => Some(Tag { name: name.clone(), url: String::new(), history: vec![], following: None }),
+                Value::String(name) => Some(Tag {
+                    name: name.clone(),
+                    url: String::new(),
+                    history: vec![],
+                    following: None,
+                }),
                 other => entities::tag(other),
             }),
             rate_limit: rate_limit(&reply.headers),

@@ -50,9 +50,15 @@ fn flag(v: &Value, key: &str) -> bool {
 /// numbers (truncated) are accepted.
 fn integer(v: &Value, key: &str) -> Option<i64> {
     match v.get(key)? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
         Value::String(s) => s.trim().parse::<i64>().ok().or_else(|| {
-            s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f as i64)
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|f| f as i64)
         }),
         _ => None,
     }
@@ -121,7 +127,11 @@ pub fn custom_emoji(v: &Value) -> Option<CustomEmoji> {
 }
 
 fn account_field(v: &Value) -> Option<AccountField> {
-    Some(AccountField { name: string(v, "name")?, value: text(v, "value"), verified_at: nonempty(v, "verified_at") })
+    Some(AccountField {
+        name: string(v, "name")?,
+        value: text(v, "value"),
+        verified_at: nonempty(v, "verified_at"),
+    })
 }
 
 fn display_name(v: &Value) -> String {
@@ -214,8 +224,11 @@ fn media_meta(v: &Value) -> Option<MediaMeta> {
         focus_x: focus.and_then(|f| float(f, "x")),
         focus_y: focus.and_then(|f| float(f, "y")),
     };
-    let empty = result.width.is_none() && result.height.is_none() && result.duration.is_none()
-        && result.focus_x.is_none() && result.focus_y.is_none();
+    let empty = result.width.is_none()
+        && result.height.is_none()
+        && result.duration.is_none()
+        && result.focus_x.is_none()
+        && result.focus_y.is_none();
     (!empty).then_some(result)
 }
 
@@ -233,7 +246,12 @@ pub fn media_attachment(v: &Value) -> Option<MediaAttachment> {
 }
 
 fn mention(v: &Value) -> Option<Mention> {
-    Some(Mention { id: id(v)?, username: text(v, "username"), acct: text(v, "acct"), url: text(v, "url") })
+    Some(Mention {
+        id: id(v)?,
+        username: text(v, "username"),
+        acct: text(v, "acct"),
+        url: text(v, "url"),
+    })
 }
 
 pub fn tag(v: &Value) -> Option<Tag> {
@@ -241,7 +259,11 @@ pub fn tag(v: &Value) -> Option<Tag> {
         name: nonempty(v, "name")?,
         url: text(v, "url"),
         history: list(v, "history", |h| {
-            Some(TagHistory { day: string(h, "day")?, uses: count(h, "uses"), accounts: count(h, "accounts") })
+            Some(TagHistory {
+                day: string(h, "day")?,
+                uses: count(h, "uses"),
+                accounts: count(h, "accounts"),
+            })
         }),
         following: boolean(v, "following"),
     })
@@ -255,10 +277,18 @@ fn poll(v: &Value) -> Option<Poll> {
         multiple: flag(v, "multiple"),
         votes_count: count(v, "votes_count"),
         voters_count: integer(v, "voters_count"),
-        options: list(v, "options", |o| Some(PollOption { title: string(o, "title")?, votes_count: integer(o, "votes_count") })),
+        options: list(v, "options", |o| {
+            Some(PollOption {
+                title: string(o, "title")?,
+                votes_count: integer(o, "votes_count"),
+            })
+        }),
         voted: boolean(v, "voted"),
         own_votes: match v.get("own_votes") {
-            Some(Value::Array(votes)) => votes.iter().filter_map(|n| n.as_u64().and_then(|n| u32::try_from(n).ok())).collect(),
+            Some(Value::Array(votes)) => votes
+                .iter()
+                .filter_map(|n| n.as_u64().and_then(|n| u32::try_from(n).ok()))
+                .collect(),
             _ => Vec::new(),
         },
         emojis: list(v, "emojis", custom_emoji),
@@ -316,13 +346,19 @@ pub fn post(v: &Value) -> Option<Post> {
         card: object(v, "card").and_then(card),
         poll: object(v, "poll").and_then(poll),
         application: object(v, "application").and_then(|a| {
-            Some(Application { name: nonempty(a, "name")?, website: nonempty(a, "website") })
+            Some(Application {
+                name: nonempty(a, "name")?,
+                website: nonempty(a, "website"),
+            })
         }),
     })
 }
 
 pub fn status(v: &Value) -> Option<Status> {
-    Some(Status { post: post(v)?, reblog: object(v, "reblog").and_then(post) })
+    Some(Status {
+        post: post(v)?,
+        reblog: object(v, "reblog").and_then(post),
+    })
 }
 
 /// A scheduled status. Its `params` may repeat keys (seen from Mastodon 4.6)
@@ -331,11 +367,17 @@ pub fn status(v: &Value) -> Option<Status> {
 pub fn scheduled_status(v: &Value) -> Option<ScheduledStatus> {
     let params = object(v, "params");
     let p = |f: fn(&Value, &str) -> Option<String>, key: &str| params.and_then(|p| f(p, key));
-    let strings = |key: &str| params.map(|p| list(p, key, |x| match x {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })).unwrap_or_default();
+    let strings = |key: &str| {
+        params
+            .map(|p| {
+                list(p, key, |x| match x {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+            })
+            .unwrap_or_default()
+    };
     Some(ScheduledStatus {
         id: id(v)?,
         scheduled_at: text(v, "scheduled_at"),
@@ -347,7 +389,10 @@ pub fn scheduled_status(v: &Value) -> Option<ScheduledStatus> {
             language: p(nonempty, "language"),
             in_reply_to_id: p(nonempty, "in_reply_to_id"),
             media_ids: strings("media_ids"),
-            poll_options: params.and_then(|p| object(p, "poll")).map(|poll| list(poll, "options", |o| o.as_str().map(str::to_string))).unwrap_or_default(),
+            poll_options: params
+                .and_then(|p| object(p, "poll"))
+                .map(|poll| list(poll, "options", |o| o.as_str().map(str::to_string)))
+                .unwrap_or_default(),
             idempotency: p(nonempty, "idempotency"),
         },
         media_attachments: list(v, "media_attachments", media_attachment),
@@ -362,7 +407,10 @@ pub const MAX_ENTITY_BYTES: usize = 1024 * 1024;
 /// Parses a body holding one entity as JSON.
 pub fn parse(body: &[u8]) -> Result<Value, Error> {
     if body.len() > MAX_ENTITY_BYTES {
-        return Err(Error::UndecodableResponse(format!("the answer is larger than {} KiB for one entity", MAX_ENTITY_BYTES / 1024)));
+        return Err(Error::UndecodableResponse(format!(
+            "the answer is larger than {} KiB for one entity",
+            MAX_ENTITY_BYTES / 1024
+        )));
     }
     serde_json::from_slice(body).map_err(|e| {
         Error::UndecodableResponse(format!("the answer is not the expected JSON: {e}"))
@@ -372,7 +420,9 @@ pub fn parse(body: &[u8]) -> Result<Value, Error> {
 /// Converts a single entity, failing when it is unusable.
 pub fn one<T>(body: &[u8], what: &str, convert: impl Fn(&Value) -> Option<T>) -> Result<T, Error> {
     let value = parse(body)?;
-    convert(&value).ok_or_else(|| Error::UndecodableResponse(format!("the answer is not a usable {what} (no id?)")))
+    convert(&value).ok_or_else(|| {
+        Error::UndecodableResponse(format!("the answer is not a usable {what} (no id?)"))
+    })
 }
 
 /// More items than any server sends on one page (Mastodon's maximum is 80):
@@ -383,7 +433,11 @@ pub const MAX_ITEMS: usize = 1_000;
 /// Converts a JSON array of entities, leaving out elements that are unusable.
 /// Elements are decoded one at a time from the raw body, so only one JSON
 /// tree is alive at once.
-pub fn many<T>(body: &[u8], what: &str, convert: impl Fn(&Value) -> Option<T>) -> Result<Vec<T>, Error> {
+pub fn many<T>(
+    body: &[u8],
+    what: &str,
+    convert: impl Fn(&Value) -> Option<T>,
+) -> Result<Vec<T>, Error> {
     let raw: Vec<&RawValue> = serde_json::from_slice(body)
         .map_err(|e| Error::UndecodableResponse(format!("expected a list of {what}: {e}")))?;
     check_count(raw.len(), what)?;
@@ -392,14 +446,19 @@ pub fn many<T>(body: &[u8], what: &str, convert: impl Fn(&Value) -> Option<T>) -
 
 fn check_count(count: usize, what: &str) -> Result<(), Error> {
     if count > MAX_ITEMS {
-        return Err(Error::UndecodableResponse(format!("the list has {count} {what}, more than {MAX_ITEMS}")));
+        return Err(Error::UndecodableResponse(format!(
+            "the list has {count} {what}, more than {MAX_ITEMS}"
+        )));
     }
     Ok(())
 }
 
 /// Decodes and converts raw elements one at a time, leaving out the unusable.
 pub fn each<T>(raw: &[&RawValue], convert: impl Fn(&Value) -> Option<T>) -> Vec<T> {
-    raw.iter().filter_map(|item| serde_json::from_str::<Value>(item.get()).ok()).filter_map(|v| convert(&v)).collect()
+    raw.iter()
+        .filter_map(|item| serde_json::from_str::<Value>(item.get()).ok())
+        .filter_map(|v| convert(&v))
+        .collect()
 }
 
 /// The three lists of a search answer, still raw. A missing or null list is
@@ -416,7 +475,9 @@ pub struct SearchSections<'a> {
 }
 
 /// A list of raw elements, or empty for null and any non-list value.
-fn lenient_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<&'de RawValue>, D::Error> {
+fn lenient_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<&'de RawValue>, D::Error> {
     let raw: &'de RawValue = serde::Deserialize::deserialize(deserializer)?;
     Ok(serde_json::from_str::<Vec<&'de RawValue>>(raw.get()).unwrap_or_default())
 }
@@ -424,7 +485,11 @@ fn lenient_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec
 pub fn search_sections(body: &[u8]) -> Result<SearchSections<'_>, Error> {
     let sections: SearchSections = serde_json::from_slice(body)
         .map_err(|e| Error::UndecodableResponse(format!("expected search results: {e}")))?;
-    for (list, what) in [(&sections.accounts, "accounts"), (&sections.statuses, "statuses"), (&sections.hashtags, "hashtags")] {
+    for (list, what) in [
+        (&sections.accounts, "accounts"),
+        (&sections.statuses, "statuses"),
+        (&sections.hashtags, "hashtags"),
+    ] {
         check_count(list.len(), what)?;
     }
     Ok(sections)

@@ -20,10 +20,15 @@ pub fn from_status(status: u16, headers: &Headers, body: &[u8]) -> Error {
         429 => Error::RateLimited(rate_limit(headers)),
         500..=599 => Error::ServerError(HttpFailure { status, message }),
         300..=399 => {
-            let target = crate::headers::all(headers, "location").next().unwrap_or("?");
+            let target = crate::headers::all(headers, "location")
+                .next()
+                .unwrap_or("?");
             Error::RequestFailed(HttpFailure {
                 status,
-                message: format!("the server redirected to {}; redirects are not followed", clip(target)),
+                message: format!(
+                    "the server redirected to {}; redirects are not followed",
+                    clip(target)
+                ),
             })
         }
         _ => Error::RequestFailed(HttpFailure { status, message }),
@@ -32,7 +37,11 @@ pub fn from_status(status: u16, headers: &Headers, body: &[u8]) -> Error {
 
 fn message_of(status: u16, body: &[u8]) -> String {
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
-        let text = |key| json.get(key).and_then(|v| v.as_str()).filter(|s| !s.trim().is_empty());
+        let text = |key| {
+            json.get(key)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.trim().is_empty())
+        };
         match (text("error"), text("error_description")) {
             (Some(error), Some(description)) if error != description => {
                 return clip(&format!("{error}: {description}"))
@@ -86,24 +95,41 @@ mod tests {
     #[test]
     fn maps_codes_to_cases_with_the_servers_message() {
         let body = br#"{"error":"Record not found"}"#;
-        assert!(matches!(from_status(404, &vec![], body), Error::NotFound(m) if m == "Record not found"));
+        assert!(
+            matches!(from_status(404, &vec![], body), Error::NotFound(m) if m == "Record not found")
+        );
         assert!(matches!(from_status(410, &vec![], b""), Error::Gone(m) if m == "HTTP 410"));
-        assert!(matches!(from_status(422, &vec![], br#"{"error":"Validation failed: Text can't be blank"}"#), Error::Rejected(m) if m.contains("blank")));
+        assert!(
+            matches!(from_status(422, &vec![], br#"{"error":"Validation failed: Text can't be blank"}"#), Error::Rejected(m) if m.contains("blank"))
+        );
         let oauth = br#"{"error":"invalid_token","error_description":"The access token expired"}"#;
-        assert!(matches!(from_status(401, &vec![], oauth), Error::Unauthorized(m) if m == "invalid_token: The access token expired"));
-        assert!(matches!(from_status(400, &vec![], b"{}"), Error::RequestFailed(f) if f.status == 400));
+        assert!(
+            matches!(from_status(401, &vec![], oauth), Error::Unauthorized(m) if m == "invalid_token: The access token expired")
+        );
+        assert!(
+            matches!(from_status(400, &vec![], b"{}"), Error::RequestFailed(f) if f.status == 400)
+        );
     }
 
     #[test]
     fn reads_proxy_html_and_rate_limits() {
         let html = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad   Gateway</h1></body></html>";
         match from_status(502, &vec![], html) {
-            Error::ServerError(f) => assert_eq!((f.status, f.message.as_str()), (502, "HTTP 502: 502 Bad Gateway Bad Gateway")),
+            Error::ServerError(f) => assert_eq!(
+                (f.status, f.message.as_str()),
+                (502, "HTTP 502: 502 Bad Gateway Bad Gateway")
+            ),
             other => panic!("{other:?}"),
         }
-        let headers = vec![("x-ratelimit-remaining".to_string(), "0".to_string()), ("x-ratelimit-reset".to_string(), "1785592200".to_string())];
+        let headers = vec![
+            ("x-ratelimit-remaining".to_string(), "0".to_string()),
+            ("x-ratelimit-reset".to_string(), "1785592200".to_string()),
+        ];
         match from_status(429, &headers, b"{\"error\":\"Too many requests\"}") {
-            Error::RateLimited(r) => assert_eq!((r.remaining, r.reset_epoch_seconds), (Some(0), Some(1_785_592_200))),
+            Error::RateLimited(r) => assert_eq!(
+                (r.remaining, r.reset_epoch_seconds),
+                (Some(0), Some(1_785_592_200))
+            ),
             other => panic!("{other:?}"),
         }
     }

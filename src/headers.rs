@@ -10,7 +10,10 @@ pub type Headers = Vec<(String, String)>;
 
 /// Every value of a header, in order (a header may be sent several times).
 pub fn all<'a>(headers: &'a Headers, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-    headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .filter(move |(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn first<'a>(headers: &'a Headers, name: &'a str) -> Option<&'a str> {
@@ -25,7 +28,10 @@ pub fn page_links(headers: &Headers) -> (Option<PageRequest>, Option<PageRequest
         for (target, rels) in link_values(value) {
             let slot = if rels.iter().any(|r| r.eq_ignore_ascii_case("next")) {
                 &mut next
-            } else if rels.iter().any(|r| r.eq_ignore_ascii_case("prev") || r.eq_ignore_ascii_case("previous")) {
+            } else if rels
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case("prev") || r.eq_ignore_ascii_case("previous"))
+            {
                 &mut prev
             } else {
                 continue;
@@ -44,7 +50,9 @@ fn link_values(value: &str) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     let mut rest = value;
     while let Some(start) = rest.find('<') {
-        let Some(len) = rest[start..].find('>') else { break };
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
         let target = rest[start + 1..start + len].trim().to_string();
         rest = &rest[start + len + 1..];
         // Parameters run until a comma outside quotes.
@@ -86,7 +94,12 @@ fn link_values(value: &str) -> Vec<(String, Vec<String>)> {
 fn cursor_of(target: &str) -> Option<PageRequest> {
     let query = target.split_once('?')?.1;
     let query = query.split('#').next().unwrap_or("");
-    let mut page = PageRequest { max_id: None, since_id: None, min_id: None, limit: None };
+    let mut page = PageRequest {
+        max_id: None,
+        since_id: None,
+        min_id: None,
+        limit: None,
+    };
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value = decode_component(value);
@@ -134,7 +147,10 @@ mod tests {
     use super::*;
 
     fn headers(pairs: &[(&str, &str)]) -> Headers {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -142,15 +158,24 @@ mod tests {
         let h = headers(&[("link", "<https://h/api/v1/x?since_id=9&limit=5>; rel=\"prev\", <https://h/api/v1/x?max_id=AbC%2B1&limit=5>; rel=\"next\"")]);
         let (next, prev) = page_links(&h);
         let next = next.unwrap();
-        assert_eq!((next.max_id.as_deref(), next.limit), (Some("AbC+1"), Some(5)));
+        assert_eq!(
+            (next.max_id.as_deref(), next.limit),
+            (Some("AbC+1"), Some(5))
+        );
         assert_eq!(prev.unwrap().since_id.as_deref(), Some("9"));
     }
 
     #[test]
     fn handles_quotes_several_lines_and_no_cursor() {
         let h = headers(&[
-            ("link", "<https://h/a?foo=1>; rel=\"next\"; title=\"a, b; c\""),
-            ("link", "<https://h/a?min_id=7>; title=\"x \\\" y, z\"; rel=\"prev first\""),
+            (
+                "link",
+                "<https://h/a?foo=1>; rel=\"next\"; title=\"a, b; c\"",
+            ),
+            (
+                "link",
+                "<https://h/a?min_id=7>; title=\"x \\\" y, z\"; rel=\"prev first\"",
+            ),
         ]);
         let (next, prev) = page_links(&h);
         assert!(next.is_none());
@@ -161,11 +186,24 @@ mod tests {
 
     #[test]
     fn reads_both_reset_forms() {
-        let iso = rate_limit(&headers(&[("x-ratelimit-limit", "300"), ("x-ratelimit-remaining", "299"), ("x-ratelimit-reset", "2026-08-01T13:50:00.400Z")]));
-        assert_eq!((iso.limit, iso.remaining, iso.reset_epoch_seconds), (Some(300), Some(299), Some(1_785_592_200)));
+        let iso = rate_limit(&headers(&[
+            ("x-ratelimit-limit", "300"),
+            ("x-ratelimit-remaining", "299"),
+            ("x-ratelimit-reset", "2026-08-01T13:50:00.400Z"),
+        ]));
+        assert_eq!(
+            (iso.limit, iso.remaining, iso.reset_epoch_seconds),
+            (Some(300), Some(299), Some(1_785_592_200))
+        );
         let unix = rate_limit(&headers(&[("x-ratelimit-reset", "1785592200")]));
         assert_eq!(unix.reset_epoch_seconds, Some(1_785_592_200));
-        let bad = rate_limit(&headers(&[("x-ratelimit-limit", "lots"), ("x-ratelimit-reset", "soon")]));
-        assert_eq!((bad.limit, bad.reset.as_deref(), bad.reset_epoch_seconds), (None, Some("soon"), None));
+        let bad = rate_limit(&headers(&[
+            ("x-ratelimit-limit", "lots"),
+            ("x-ratelimit-reset", "soon"),
+        ]));
+        assert_eq!(
+            (bad.limit, bad.reset.as_deref(), bad.reset_epoch_seconds),
+            (None, Some("soon"), None)
+        );
     }
 }

@@ -29,8 +29,32 @@ impl Rng {
 
     /// Text built from pieces that matter to the parsers under test.
     fn tricky_text(&mut self, max: usize) -> String {
-        const PIECES: [&str; 24] = ["<", ">", ";", ",", "\"", "\\", "rel=", "next", "prev", "max_id=", "?", "&", "=",
-            "%", "%zz", "%2F", "é", "\u{0}", " ", "http://h/", "1785592200", "2026-08-01T13:50:00Z", "-", "9999999999999999999999"];
+        const PIECES: [&str; 24] = [
+            "<",
+            ">",
+            ";",
+            ",",
+            "\"",
+            "\\",
+            "rel=",
+            "next",
+            "prev",
+            "max_id=",
+            "?",
+            "&",
+            "=",
+            "%",
+            "%zz",
+            "%2F",
+            "é",
+            "\u{0}",
+            " ",
+            "http://h/",
+            "1785592200",
+            "2026-08-01T13:50:00Z",
+            "-",
+            "9999999999999999999999",
+        ];
         let len = self.below(max);
         (0..len).map(|_| PIECES[self.below(PIECES.len())]).collect()
     }
@@ -45,15 +69,42 @@ impl Rng {
             5 => json!("true"),
             6 => Value::Array((0..self.below(4)).map(|_| self.value(depth + 1)).collect()),
             _ => {
-                let keys = ["id", "account", "content", "media_attachments", "meta", "original", "width", "poll", "options", "reblog", "emojis", "card", "params", "source"];
-                Value::Object((0..self.below(5)).map(|_| (keys[self.below(keys.len())].to_string(), self.value(depth + 1))).collect())
+                let keys = [
+                    "id",
+                    "account",
+                    "content",
+                    "media_attachments",
+                    "meta",
+                    "original",
+                    "width",
+                    "poll",
+                    "options",
+                    "reblog",
+                    "emojis",
+                    "card",
+                    "params",
+                    "source",
+                ];
+                Value::Object(
+                    (0..self.below(5))
+                        .map(|_| {
+                            (
+                                keys[self.below(keys.len())].to_string(),
+                                self.value(depth + 1),
+                            )
+                        })
+                        .collect(),
+                )
             }
         }
     }
 }
 
 fn iterations() -> usize {
-    std::env::var("KOSHA_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000)
+    std::env::var("KOSHA_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000)
 }
 
 /// A status with every field a server may send, to be mutated.
@@ -74,7 +125,11 @@ fn full_status() -> Value {
 fn mutate(rng: &mut Rng, value: &mut Value) {
     match value {
         Value::Object(map) if !map.is_empty() => {
-            let key = map.keys().nth(rng.below(map.len())).cloned().unwrap_or_default();
+            let key = map
+                .keys()
+                .nth(rng.below(map.len()))
+                .cloned()
+                .unwrap_or_default();
             match rng.below(4) {
                 0 => {
                     map.remove(&key);
@@ -124,7 +179,10 @@ fn arbitrary_bytes_never_panic_the_decoders() {
 fn mutated_entities_decode_or_fail_cleanly() {
     let mut rng = Rng(0x5eed_0002);
     let original = full_status();
-    assert!(entities::status(&original).is_some(), "the unmutated sample decodes");
+    assert!(
+        entities::status(&original).is_some(),
+        "the unmutated sample decodes"
+    );
     for _ in 0..iterations() {
         let mut doc = original.clone();
         for _ in 0..=rng.below(6) {
@@ -134,7 +192,10 @@ fn mutated_entities_decode_or_fail_cleanly() {
         decode_all(&body);
         let list = serde_json::to_vec(&json!([doc, original])).expect("serializes");
         let statuses = entities::many(&list, "statuses", entities::status).expect("a list decodes");
-        assert!(!statuses.is_empty(), "the intact element survives its broken neighbour");
+        assert!(
+            !statuses.is_empty(),
+            "the intact element survives its broken neighbour"
+        );
     }
 }
 
@@ -144,8 +205,18 @@ fn arbitrary_headers_never_panic_the_parsers() {
     for _ in 0..iterations() {
         let headers: headers::Headers = (0..rng.below(4))
             .map(|_| {
-                let name = ["link", "x-ratelimit-reset", "x-ratelimit-limit", "x-ratelimit-remaining", "location"][rng.below(5)];
-                let value = if rng.below(2) == 0 { rng.tricky_text(30) } else { String::from_utf8_lossy(&rng.bytes(60)).into_owned() };
+                let name = [
+                    "link",
+                    "x-ratelimit-reset",
+                    "x-ratelimit-limit",
+                    "x-ratelimit-remaining",
+                    "location",
+                ][rng.below(5)];
+                let value = if rng.below(2) == 0 {
+                    rng.tricky_text(30)
+                } else {
+                    String::from_utf8_lossy(&rng.bytes(60)).into_owned()
+                };
                 (name.to_string(), value)
             })
             .collect();
@@ -160,5 +231,7 @@ fn arbitrary_headers_never_panic_the_parsers() {
 fn a_huge_list_is_refused_before_it_is_decoded() {
     let item = r#"{"id":"1","account":{"id":"1"}},"#;
     let body = format!("[{}{{}}]", item.repeat(entities::MAX_ITEMS + 1));
-    assert!(matches!(entities::many(body.as_bytes(), "statuses", entities::status), Err(crate::types::Error::UndecodableResponse(m)) if m.contains("more than")));
+    assert!(
+        matches!(entities::many(body.as_bytes(), "statuses", entities::status), Err(crate::types::Error::UndecodableResponse(m)) if m.contains("more than"))
+    );
 }

@@ -40,7 +40,11 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
             let digit = |c: &u8| c.is_ascii_digit().then(|| i64::from(c - b'0'));
             let minutes = (digit(h1)? * 10 + digit(h2)?) * 60 + digit(m1)? * 10 + digit(m2)?;
-            if *sign == b'+' { minutes * 60 } else { -minutes * 60 }
+            if *sign == b'+' {
+                minutes * 60
+            } else {
+                -minutes * 60
+            }
         }
         _ => return None,
     };
@@ -84,16 +88,34 @@ mod tests {
     #[test]
     fn parses_the_forms_servers_send() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2026-08-01T13:50:00.400Z"), Some(1_785_592_200));
-        assert_eq!(parse_rfc3339("2026-08-01T13:50:00.123456"), Some(1_785_592_200));
-        assert_eq!(parse_rfc3339("2026-08-01T15:50:00+02:00"), Some(1_785_592_200));
+        assert_eq!(
+            parse_rfc3339("2026-08-01T13:50:00.400Z"),
+            Some(1_785_592_200)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-08-01T13:50:00.123456"),
+            Some(1_785_592_200)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-08-01T15:50:00+02:00"),
+            Some(1_785_592_200)
+        );
         assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800));
     }
 
     #[test]
     fn refuses_what_is_not_a_timestamp() {
-        for bad in ["", "tomorrow", "2026-08-01", "2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z",
-            "2026-08-01T25:00:00Z", "2026-08-01T13:50:00.Z", "2026-08-01T13:50:00+2", "1785592200"] {
+        for bad in [
+            "",
+            "tomorrow",
+            "2026-08-01",
+            "2026-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2026-08-01T25:00:00Z",
+            "2026-08-01T13:50:00.Z",
+            "2026-08-01T13:50:00+2",
+            "1785592200",
+        ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
     }

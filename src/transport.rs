@@ -35,7 +35,14 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     pub fn get(path: &'a [Segment<'a>], query: Query) -> Request<'a> {
-        Request { method: Method::Get, path, query, json: None, idempotency_key: None, scheduled: false }
+        Request {
+            method: Method::Get,
+            path,
+            query,
+            json: None,
+            idempotency_key: None,
+            scheduled: false,
+        }
     }
 }
 
@@ -110,7 +117,9 @@ impl RetryPolicy {
 
     /// The wait before retry number `retry` (from 0): doubling, capped.
     fn backoff(&self, retry: u32) -> Duration {
-        self.initial_backoff.saturating_mul(1 << retry.min(16)).min(self.max_backoff)
+        self.initial_backoff
+            .saturating_mul(1 << retry.min(16))
+            .min(self.max_backoff)
     }
 }
 
@@ -122,14 +131,16 @@ fn send_once(request: &Request, refreshed: &mut bool) -> Result<Reply, Error> {
     let mut token = connection::access_token();
     check_token(token.as_deref())?;
     let mut secrets: Vec<String> = token.iter().cloned().collect();
-    let mut reply = exchange(&url, request, token.as_deref()).map_err(|e| scrub_error(e, &secrets))?;
+    let mut reply =
+        exchange(&url, request, token.as_deref()).map_err(|e| scrub_error(e, &secrets))?;
     if reply.status == 401 && !*refreshed {
         *refreshed = true;
         if let Some(fresh) = connection::refresh_access_token() {
             check_token(Some(&fresh))?;
             secrets.push(fresh.clone());
             token = Some(fresh);
-            reply = exchange(&url, request, token.as_deref()).map_err(|e| scrub_error(e, &secrets))?;
+            reply =
+                exchange(&url, request, token.as_deref()).map_err(|e| scrub_error(e, &secrets))?;
         }
     }
     if (200..300).contains(&reply.status) {
@@ -138,16 +149,28 @@ fn send_once(request: &Request, refreshed: &mut bool) -> Result<Reply, Error> {
     // A hostile or broken server may echo the token back, in any encoding
     // JSON allows: scrub the raw text and again the decoded messages.
     let body = scrub(&String::from_utf8_lossy(&reply.body), &secrets);
-    let headers: Headers = reply.headers.iter().map(|(n, v)| (n.clone(), scrub(v, &secrets))).collect();
-    Err(scrub_error(errors::from_status(reply.status, &headers, body.as_bytes()), &secrets))
+    let headers: Headers = reply
+        .headers
+        .iter()
+        .map(|(n, v)| (n.clone(), scrub(v, &secrets)))
+        .collect();
+    Err(scrub_error(
+        errors::from_status(reply.status, &headers, body.as_bytes()),
+        &secrets,
+    ))
 }
 
 /// A token goes into a header: control characters would inject headers.
 fn check_token(token: Option<&str>) -> Result<(), Error> {
     match token {
-        Some(t) if t.is_empty() || t.chars().any(|c| c.is_control() || !c.is_ascii() || c == ' ') => {
+        Some(t)
+            if t.is_empty()
+                || t.chars()
+                    .any(|c| c.is_control() || !c.is_ascii() || c == ' ') =>
+        {
             Err(Error::BadConfiguration(
-                "the access token is empty or contains spaces, control or non-ASCII characters".into(),
+                "the access token is empty or contains spaces, control or non-ASCII characters"
+                    .into(),
             ))
         }
         _ => Ok(()),
@@ -167,17 +190,28 @@ fn exchange(url: &str, request: &Request, token: Option<&str>) -> Result<Reply, 
         builder = builder.header("idempotency-key", key.as_str());
     }
     if let Some(json) = &request.json {
-        builder = builder.header("content-type", "application/json").body(json.clone());
+        builder = builder
+            .header("content-type", "application/json")
+            .body(json.clone());
     }
     let response = builder.send().map_err(|e| network_error(&e))?;
     let status = response.status_code();
     let headers: Headers = response
         .headers()
         .iter()
-        .map(|(name, value)| (name.as_str().to_ascii_lowercase(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let success = (200..300).contains(&status);
-    let limit = if success { BODY_LIMIT } else { ERROR_BODY_LIMIT };
+    let limit = if success {
+        BODY_LIMIT
+    } else {
+        ERROR_BODY_LIMIT
+    };
     let mut body = Vec::new();
     loop {
         match response.chunk(64 * 1024) {
@@ -188,14 +222,19 @@ fn exchange(url: &str, request: &Request, token: Option<&str>) -> Result<Reply, 
         if body.len() > limit {
             if success {
                 return Err(Error::UndecodableResponse(format!(
-                    "the answer is larger than {} MiB", BODY_LIMIT / (1024 * 1024)
+                    "the answer is larger than {} MiB",
+                    BODY_LIMIT / (1024 * 1024)
                 )));
             }
             body.truncate(limit);
             break;
         }
     }
-    Ok(Reply { status, headers, body })
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// A transport failure as the WIT error, by WASI HTTP error code where the
@@ -204,31 +243,47 @@ fn network_error(error: &anyhow::Error) -> Error {
     use NetworkFailureKind as Kind;
     let text = format!("{error:#}");
     let kind = match error.downcast_ref::<ErrorCode>() {
-        Some(ErrorCode::ConnectionRefused | ErrorCode::DestinationUnavailable | ErrorCode::DestinationNotFound) => {
-            Kind::ConnectionRefused
-        }
-        Some(ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::ConnectionWriteTimeout
-            | ErrorCode::HttpResponseTimeout) => Kind::TimedOut,
+        Some(
+            ErrorCode::ConnectionRefused
+            | ErrorCode::DestinationUnavailable
+            | ErrorCode::DestinationNotFound,
+        ) => Kind::ConnectionRefused,
+        Some(
+            ErrorCode::ConnectionTimeout
+            | ErrorCode::ConnectionReadTimeout
+            | ErrorCode::ConnectionWriteTimeout
+            | ErrorCode::HttpResponseTimeout,
+        ) => Kind::TimedOut,
         Some(ErrorCode::DnsTimeout | ErrorCode::DnsError(_)) => Kind::DnsFailure,
-        Some(ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_)) => {
-            Kind::TlsFailure
-        }
+        Some(
+            ErrorCode::TlsProtocolError
+            | ErrorCode::TlsCertificateError
+            | ErrorCode::TlsAlertReceived(_),
+        ) => Kind::TlsFailure,
         Some(ErrorCode::HttpRequestDenied | ErrorCode::DestinationIpProhibited) => Kind::Denied,
-        Some(ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete | ErrorCode::HttpProtocolError) => {
-            Kind::ConnectionReset
-        }
+        Some(
+            ErrorCode::ConnectionTerminated
+            | ErrorCode::HttpResponseIncomplete
+            | ErrorCode::HttpProtocolError,
+        ) => Kind::ConnectionReset,
         Some(_) => Kind::Other,
         // Body read failures arrive as plain text from waki's stream reader.
         None if text.to_ascii_lowercase().contains("timeout") => Kind::TimedOut,
         None if text.contains("input_stream") => Kind::ConnectionReset,
         None => Kind::Other,
     };
-    Error::NetworkFailure(NetworkFailure { kind, message: errors::clip(&text) })
+    Error::NetworkFailure(NetworkFailure {
+        kind,
+        message: errors::clip(&text),
+    })
 }
 
 /// Replaces every occurrence of a secret by `***`.
 fn scrub(text: &str, secrets: &[String]) -> String {
-    secrets.iter().filter(|s| !s.is_empty()).fold(text.to_string(), |acc, s| acc.replace(s.as_str(), "***"))
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_string(), |acc, s| acc.replace(s.as_str(), "***"))
 }
 
 /// The error with every message scrubbed of the secrets.
@@ -271,31 +326,86 @@ mod tests {
 
     #[test]
     fn retry_policy_is_bounded_and_doubles() {
-        let policy = RetryPolicy::from_host(connection::RetrySettings { max_retries: 99, initial_backoff_ms: 100, max_backoff_ms: 99_999 });
+        let policy = RetryPolicy::from_host(connection::RetrySettings {
+            max_retries: 99,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 99_999,
+        });
         assert_eq!(policy.max_retries, 5);
         let waits: Vec<u128> = (0..6).map(|r| policy.backoff(r).as_millis()).collect();
         assert_eq!(waits, [100, 200, 400, 800, 1600, 3200]);
-        let capped = RetryPolicy::from_host(connection::RetrySettings { max_retries: 2, initial_backoff_ms: 5_000, max_backoff_ms: 3_000 });
-        assert_eq!((capped.backoff(0).as_millis(), capped.backoff(3).as_millis()), (2_000, 3_000));
+        let capped = RetryPolicy::from_host(connection::RetrySettings {
+            max_retries: 2,
+            initial_backoff_ms: 5_000,
+            max_backoff_ms: 3_000,
+        });
+        assert_eq!(
+            (capped.backoff(0).as_millis(), capped.backoff(3).as_millis()),
+            (2_000, 3_000)
+        );
     }
 
     #[test]
     fn posts_are_retried_only_when_the_server_is_surely_done() {
-        let network = |kind| Err(Error::NetworkFailure(NetworkFailure { kind, message: String::new() }));
-        let server = |status| Err(Error::ServerError(crate::types::HttpFailure { status, message: String::new() }));
+        let network = |kind| {
+            Err(Error::NetworkFailure(NetworkFailure {
+                kind,
+                message: String::new(),
+            }))
+        };
+        let server = |status| {
+            Err(Error::ServerError(crate::types::HttpFailure {
+                status,
+                message: String::new(),
+            }))
+        };
         let path = [];
         let read = Request::get(&path, Query::new());
-        let post = Request { method: Method::Post, path: &path, query: Query::new(), json: None, idempotency_key: Some("k".into()), scheduled: false };
-        let scheduled = Request { scheduled: true, idempotency_key: Some("k".into()), ..Request::get(&path, Query::new()) };
-        let scheduled = Request { method: Method::Post, ..scheduled };
-        for kind in [NetworkFailureKind::ConnectionRefused, NetworkFailureKind::ConnectionReset, NetworkFailureKind::TimedOut] {
+        let post = Request {
+            method: Method::Post,
+            path: &path,
+            query: Query::new(),
+            json: None,
+            idempotency_key: Some("k".into()),
+            scheduled: false,
+        };
+        let scheduled = Request {
+            scheduled: true,
+            idempotency_key: Some("k".into()),
+            ..Request::get(&path, Query::new())
+        };
+        let scheduled = Request {
+            method: Method::Post,
+            ..scheduled
+        };
+        for kind in [
+            NetworkFailureKind::ConnectionRefused,
+            NetworkFailureKind::ConnectionReset,
+            NetworkFailureKind::TimedOut,
+        ] {
             assert!(may_retry(&read, &network(kind)));
         }
-        assert!(may_retry(&read, &server(504)) && !may_retry(&read, &server(500)) && !may_retry(&read, &network(NetworkFailureKind::Denied)));
-        assert!(may_retry(&post, &network(NetworkFailureKind::ConnectionReset)) && may_retry(&post, &server(503)));
-        assert!(!may_retry(&post, &network(NetworkFailureKind::TimedOut)) && !may_retry(&post, &server(504)));
-        assert!(may_retry(&scheduled, &network(NetworkFailureKind::ConnectionRefused)));
-        assert!(!may_retry(&scheduled, &network(NetworkFailureKind::ConnectionReset)) && !may_retry(&scheduled, &server(503)));
+        assert!(
+            may_retry(&read, &server(504))
+                && !may_retry(&read, &server(500))
+                && !may_retry(&read, &network(NetworkFailureKind::Denied))
+        );
+        assert!(
+            may_retry(&post, &network(NetworkFailureKind::ConnectionReset))
+                && may_retry(&post, &server(503))
+        );
+        assert!(
+            !may_retry(&post, &network(NetworkFailureKind::TimedOut))
+                && !may_retry(&post, &server(504))
+        );
+        assert!(may_retry(
+            &scheduled,
+            &network(NetworkFailureKind::ConnectionRefused)
+        ));
+        assert!(
+            !may_retry(&scheduled, &network(NetworkFailureKind::ConnectionReset))
+                && !may_retry(&scheduled, &server(503))
+        );
         assert!(!may_retry(&read, &Err(Error::Rejected(String::new()))));
     }
 
@@ -315,7 +425,10 @@ mod tests {
     #[test]
     fn refuses_tokens_that_would_inject_headers() {
         for bad in ["a\r\nX-Evil: 1", "a\nb", "", "sp ace", "t\u{0}", "é"] {
-            assert!(matches!(check_token(Some(bad)), Err(Error::BadConfiguration(_))), "{bad:?}");
+            assert!(
+                matches!(check_token(Some(bad)), Err(Error::BadConfiguration(_))),
+                "{bad:?}"
+            );
         }
         assert!(check_token(Some("abc-DEF_123.~+/=")).is_ok());
         assert!(check_token(None).is_ok());

@@ -18,9 +18,9 @@ impl BaseUrl {
         if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err("the server URL contains spaces or control characters".into());
         }
-        let (scheme, rest) = raw
-            .split_once("://")
-            .ok_or_else(|| format!("the server URL `{raw}` has no scheme (expected https://host)"))?;
+        let (scheme, rest) = raw.split_once("://").ok_or_else(|| {
+            format!("the server URL `{raw}` has no scheme (expected https://host)")
+        })?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "https" && scheme != "http" {
             return Err(format!("the server URL must use https, not `{scheme}`"));
@@ -177,12 +177,16 @@ fn host_of(authority: &str) -> Option<String> {
         host.to_string()
     };
     let ok = !host.is_empty()
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
     ok.then(|| host.to_ascii_lowercase())
 }
 
 fn valid_port(port: &str) -> bool {
-    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+    !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
         && port.parse::<u32>().is_ok_and(|p| p <= 65_535)
 }
 
@@ -193,7 +197,9 @@ fn is_loopback(host: &str) -> bool {
     let octets: Vec<&str> = host.split('.').collect();
     octets.len() == 4
         && octets[0] == "127"
-        && octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
 }
 
 #[cfg(test)]
@@ -203,17 +209,35 @@ mod tests {
     #[test]
     fn accepts_https_and_loopback_http() {
         let base = BaseUrl::parse("https://Mastodon.Example/").unwrap();
-        assert_eq!(base.endpoint(&[Segment::Fixed("api")], &Query::new()), "https://mastodon.example/api");
-        for ok in ["http://127.0.0.1:3000", "http://localhost", "http://[::1]:8080/m", "https://h.example:443/prefix/"] {
+        assert_eq!(
+            base.endpoint(&[Segment::Fixed("api")], &Query::new()),
+            "https://mastodon.example/api"
+        );
+        for ok in [
+            "http://127.0.0.1:3000",
+            "http://localhost",
+            "http://[::1]:8080/m",
+            "https://h.example:443/prefix/",
+        ] {
             assert!(BaseUrl::parse(ok).is_ok(), "{ok}");
         }
     }
 
     #[test]
     fn refuses_unsafe_server_urls() {
-        for bad in ["ftp://h.example", "h.example", "http://h.example", "http://10.0.0.1",
-            "https://h.example/?q=1", "https://h.example/#x", "https://u:p@h.example",
-            "https://h ex", "https://", "https://h.example:99999", "http://127.0.0.1.evil.example"] {
+        for bad in [
+            "ftp://h.example",
+            "h.example",
+            "http://h.example",
+            "http://10.0.0.1",
+            "https://h.example/?q=1",
+            "https://h.example/#x",
+            "https://u:p@h.example",
+            "https://h ex",
+            "https://",
+            "https://h.example:99999",
+            "http://127.0.0.1.evil.example",
+        ] {
             assert!(BaseUrl::parse(bad).is_err(), "{bad}");
         }
     }
@@ -222,8 +246,15 @@ mod tests {
     fn encodes_values_in_paths_and_queries() {
         let base = BaseUrl::parse("https://h.example/sub").unwrap();
         let mut query = Query::new();
-        query.add("acct", "a b&c=d").flag("local", true).flag("remote", false).add("any[]", "é");
-        let url = base.endpoint(&[Segment::Fixed("api"), Segment::Value("../x/y?z#")], &query);
+        query
+            .add("acct", "a b&c=d")
+            .flag("local", true)
+            .flag("remote", false)
+            .add("any[]", "é");
+        let url = base.endpoint(
+            &[Segment::Fixed("api"), Segment::Value("../x/y?z#")],
+            &query,
+        );
         assert_eq!(url, "https://h.example/sub/api/..%2Fx%2Fy%3Fz%23?acct=a%20b%26c%3Dd&local=true&any%5B%5D=%C3%A9");
     }
 

@@ -35,7 +35,11 @@ impl Origin {
             "http" => 80,
             _ => return None,
         };
-        let host = uri.host()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let host = uri
+            .host()?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         Some(Origin(scheme, host, uri.port_u16().unwrap_or(default_port)))
     }
 }
@@ -68,7 +72,9 @@ impl EgressPolicy {
     fn timeouts(&self, guest: Option<RequestOptions>) -> (RequestOptions, Duration) {
         let left = self.deadline.saturating_duration_since(Instant::now());
         let guest = guest.unwrap_or_default();
-        let pick = |asked: Option<Duration>, default: Duration| Some(asked.unwrap_or(default).min(default).min(left));
+        let pick = |asked: Option<Duration>, default: Duration| {
+            Some(asked.unwrap_or(default).min(default).min(left))
+        };
         let options = RequestOptions {
             connect_timeout: pick(guest.connect_timeout, self.connect_timeout),
             first_byte_timeout: pick(guest.first_byte_timeout, self.first_byte_timeout),
@@ -80,7 +86,13 @@ impl EgressPolicy {
 
 type SendFuture = Box<
     dyn std::future::Future<
-            Output = Result<(http::Response<WasiBody>, Box<dyn std::future::Future<Output = Result<(), Error>> + Send>), Error>,
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn std::future::Future<Output = Result<(), Error>> + Send>,
+                ),
+                Error,
+            >,
         > + Send,
 >;
 
@@ -105,7 +117,9 @@ impl WasiHttpHooks for EgressPolicy {
             // while the guest waits in the host, epoch interruption cannot reach it.
             match tokio::time::timeout(left, default_send_request(request, Some(options))).await {
                 Ok(Ok((response, io))) => Ok((
-                    response.map(|body| DeadlineBody::new(body.boxed_unsync(), deadline, slot).boxed_unsync()),
+                    response.map(|body| {
+                        DeadlineBody::new(body.boxed_unsync(), deadline, slot).boxed_unsync()
+                    }),
                     Box::new(io) as Box<dyn std::future::Future<Output = Result<(), Error>> + Send>,
                 )),
                 Ok(Err(error)) => Err(error),
@@ -122,7 +136,9 @@ struct InFlight(Arc<AtomicUsize>);
 impl InFlight {
     fn take(counter: &Arc<AtomicUsize>, max: usize) -> Option<InFlight> {
         counter
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
             .ok()
             .map(|_| InFlight(counter.clone()))
     }
@@ -144,7 +160,11 @@ struct DeadlineBody {
 
 impl DeadlineBody {
     fn new(inner: WasiBody, deadline: tokio::time::Instant, slot: InFlight) -> DeadlineBody {
-        DeadlineBody { inner, deadline: Box::pin(tokio::time::sleep_until(deadline)), _slot: slot }
+        DeadlineBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            _slot: slot,
+        }
     }
 }
 
@@ -152,7 +172,10 @@ impl Body for DeadlineBody {
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         if self.deadline.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Some(Err(Error::ConnectionReadTimeout)));
         }
@@ -174,10 +197,22 @@ mod tests {
 
     #[test]
     fn origins_compare_scheme_host_and_port() {
-        assert_eq!(Origin::of("https://H.example/x"), Origin::of("https://h.example:443/y?z"));
-        assert_ne!(Origin::of("https://h.example"), Origin::of("http://h.example"));
-        assert_ne!(Origin::of("http://127.0.0.1:80"), Origin::of("http://127.0.0.1:8080"));
-        assert_ne!(Origin::of("https://h.example"), Origin::of("https://h.example.evil"));
+        assert_eq!(
+            Origin::of("https://H.example/x"),
+            Origin::of("https://h.example:443/y?z")
+        );
+        assert_ne!(
+            Origin::of("https://h.example"),
+            Origin::of("http://h.example")
+        );
+        assert_ne!(
+            Origin::of("http://127.0.0.1:80"),
+            Origin::of("http://127.0.0.1:8080")
+        );
+        assert_ne!(
+            Origin::of("https://h.example"),
+            Origin::of("https://h.example.evil")
+        );
         assert_eq!(Origin::of("ftp://h.example"), None);
     }
 }

@@ -74,11 +74,20 @@ pub struct Connection {
 pub use kosha::mastodon::connection::RetrySettings;
 
 /// The reference host's retry policy (see `retry-policy` in the WIT).
-pub const DEFAULT_RETRY: RetrySettings = RetrySettings { max_retries: 2, initial_backoff_ms: 250, max_backoff_ms: 2_000 };
+pub const DEFAULT_RETRY: RetrySettings = RetrySettings {
+    max_retries: 2,
+    initial_backoff_ms: 250,
+    max_backoff_ms: 2_000,
+};
 
 impl Connection {
     pub fn new(server_url: impl Into<String>, token: Option<String>) -> Connection {
-        Connection { server_url: server_url.into(), token: Mutex::new(token), refresh: None, retry: DEFAULT_RETRY }
+        Connection {
+            server_url: server_url.into(),
+            token: Mutex::new(token),
+            refresh: None,
+            retry: DEFAULT_RETRY,
+        }
     }
 
     /// Sets the retry policy the component is given.
@@ -106,7 +115,9 @@ impl Connection {
     /// the component (which reports `bad-configuration`) but not kept.
     fn refresh(&self) -> Option<String> {
         let refresh = self.refresh.as_ref()?;
-        let fresh = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| refresh())).ok().flatten()?;
+        let fresh = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| refresh()))
+            .ok()
+            .flatten()?;
         if !fresh.is_empty() && fresh.bytes().all(|b| b.is_ascii_graphic()) {
             *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
         }
@@ -128,13 +139,20 @@ pub struct CallState {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for CallState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.egress }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.egress,
+        }
     }
 }
 
@@ -150,7 +168,10 @@ impl kosha::mastodon::connection::Host for CallState {
     fn retry_policy(&mut self) -> kosha::mastodon::connection::RetrySettings {
         // The component sleeps between retries inside the host, where the
         // epoch deadline cannot reach it: keep every wait within the time left.
-        let left = self.deadline.saturating_duration_since(Instant::now()).as_millis();
+        let left = self
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .as_millis();
         let left = u32::try_from(left).unwrap_or(u32::MAX);
         let mut retry = self.connection.retry.clone();
         retry.initial_backoff_ms = retry.initial_backoff_ms.min(left / 4);
@@ -188,7 +209,11 @@ impl Host {
     pub fn new_with(pooling: bool) -> Result<Host> {
         let engine = engine_with(pooling)?;
         let cache_dir = std::env::var_os("KOSHA_CACHE_DIR").map(std::path::PathBuf::from);
-        let component = load_cached(&engine, std::path::Path::new(env!("KOSHA_COMPONENT_PATH")), cache_dir.as_deref())?;
+        let component = load_cached(
+            &engine,
+            std::path::Path::new(env!("KOSHA_COMPONENT_PATH")),
+            cache_dir.as_deref(),
+        )?;
         Host::from_component(engine, component, Limits::default())
     }
 
@@ -205,7 +230,12 @@ impl Host {
         let pre = ConnectorPre::new(linker(&engine)?.instantiate_pre(&component)?)?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), stop_ticker.clone());
-        Ok(Host { engine, pre, limits, stop_ticker })
+        Ok(Host {
+            engine,
+            pre,
+            limits,
+            stop_ticker,
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -224,7 +254,10 @@ impl Host {
             table: ResourceTable::new(),
             egress: EgressPolicy::new(connection.server_url(), deadline, &self.limits),
             limits: PeakTracking {
-                inner: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(4).build(),
+                inner: StoreLimitsBuilder::new()
+                    .memory_size(self.limits.memory_bytes)
+                    .instances(4)
+                    .build(),
                 peak_memory: 0,
             },
             connection: connection.clone(),
@@ -236,7 +269,8 @@ impl Host {
         // The epoch trap comes a little after the deadline, so that the
         // host-side timeouts at the deadline end a waiting call with a typed
         // error first; the trap is for guests that compute instead of wait.
-        let ticks = (self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64 + EPOCH_GRACE_TICKS;
+        let ticks = (self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+            + EPOCH_GRACE_TICKS;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         store
@@ -292,7 +326,10 @@ pub fn engine_with(pooling: bool) -> Result<Engine> {
         let mut pool = wasmtime::PoolingAllocationConfig::default();
         // One call is one component instance made of 3 core instances (the
         // connector and its WASI adapter shims), with their memories and tables.
-        pool.total_component_instances(64).total_core_instances(64 * 4).total_memories(64 * 2).total_tables(64 * 4);
+        pool.total_component_instances(64)
+            .total_core_instances(64 * 4)
+            .total_memories(64 * 2)
+            .total_tables(64 * 4);
         pool.max_memory_size(64 << 20);
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     }
@@ -303,9 +340,14 @@ pub fn engine_with(pooling: bool) -> Result<Engine> {
 /// kept in `cache_dir` (default: beside the `.wasm`), named after a hash of
 /// the component and of the engine's settings and version, so any change
 /// makes a new entry.
-pub fn load_cached(engine: &Engine, wasm_path: &std::path::Path, cache_dir: Option<&std::path::Path>) -> Result<Component> {
+pub fn load_cached(
+    engine: &Engine,
+    wasm_path: &std::path::Path,
+    cache_dir: Option<&std::path::Path>,
+) -> Result<Component> {
     use std::hash::{Hash, Hasher};
-    let wasm = std::fs::read(wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
+    let wasm =
+        std::fs::read(wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     wasm.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -350,7 +392,12 @@ pub struct PeakTracking {
 }
 
 impl wasmtime::ResourceLimiter for PeakTracking {
-    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let allowed = self.inner.memory_growing(current, desired, maximum)?;
         if allowed {
             self.peak_memory = self.peak_memory.max(desired);
@@ -358,7 +405,12 @@ impl wasmtime::ResourceLimiter for PeakTracking {
         Ok(allowed)
     }
 
-    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         self.inner.table_growing(current, desired, maximum)
     }
 

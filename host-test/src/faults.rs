@@ -61,7 +61,12 @@ impl FaultProxy {
                 });
             }
         });
-        FaultProxy { addr, rules, faults_applied, stop }
+        FaultProxy {
+            addr,
+            rules,
+            faults_applied,
+            stop,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -71,7 +76,10 @@ impl FaultProxy {
     /// The next requests whose path starts with `path_prefix` get these
     /// faults, one each, in order.
     pub fn script(&self, path_prefix: &str, faults: Vec<Fault>) {
-        self.rules.lock().unwrap().push(Rule { path_prefix: path_prefix.to_string(), faults: faults.into() });
+        self.rules.lock().unwrap().push(Rule {
+            path_prefix: path_prefix.to_string(),
+            faults: faults.into(),
+        });
     }
 
     /// How many scripted faults were applied so far.
@@ -91,7 +99,9 @@ impl Drop for FaultProxy {
 /// A request as read off the wire: its head, rewritten to carry
 /// `Connection: close` and a `Content-Length` (bodies may arrive chunked), its
 /// body and its path.
-fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<(String, Vec<u8>, String)>> {
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+) -> std::io::Result<Option<(String, Vec<u8>, String)>> {
     let mut head = String::new();
     let mut path = String::new();
     let mut length = 0usize;
@@ -118,12 +128,17 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<(St
             head.push_str(&line);
         }
     }
-    let body = if chunked { read_chunked(reader)? } else {
+    let body = if chunked {
+        read_chunked(reader)?
+    } else {
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
         body
     };
-    head.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", body.len()));
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
     Ok(Some((head, body, path)))
 }
 
@@ -157,7 +172,9 @@ pub fn raw_response(status_line: &str, headers: &[(&str, &str)], body: &[u8]) ->
 
 fn next_fault(rules: &Mutex<Vec<Rule>>, path: &str) -> Option<Fault> {
     let mut rules = rules.lock().unwrap();
-    let rule = rules.iter_mut().find(|r| path.starts_with(&r.path_prefix) && !r.faults.is_empty())?;
+    let rule = rules
+        .iter_mut()
+        .find(|r| path.starts_with(&r.path_prefix) && !r.faults.is_empty())?;
     rule.faults.pop_front()
 }
 
@@ -170,11 +187,19 @@ fn forward(backend: SocketAddr, head: &str, body: &[u8]) -> std::io::Result<Vec<
     Ok(answer)
 }
 
-fn serve(stream: TcpStream, backend: SocketAddr, rules: &Mutex<Vec<Rule>>, applied: &AtomicUsize, stop: &AtomicBool) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    backend: SocketAddr,
+    rules: &Mutex<Vec<Rule>>,
+    applied: &AtomicUsize,
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut client = stream;
-    let Some((head, body, path)) = read_request(&mut reader)? else { return Ok(()) };
+    let Some((head, body, path)) = read_request(&mut reader)? else {
+        return Ok(());
+    };
     let fault = next_fault(rules, &path);
     if fault.is_some() {
         applied.fetch_add(1, Ordering::SeqCst);
@@ -187,7 +212,10 @@ fn serve(stream: TcpStream, backend: SocketAddr, rules: &Mutex<Vec<Rule>>, appli
         }
         Some(Fault::CloseMidBody) => {
             let answer = forward(backend, &head, &body)?;
-            let split = answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(answer.len(), |p| p + 4);
+            let split = answer
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(answer.len(), |p| p + 4);
             let body_len = answer.len() - split;
             client.write_all(&answer[..split + body_len / 2])?;
         }

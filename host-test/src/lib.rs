@@ -8,8 +8,8 @@
 
 pub mod demo;
 pub mod egress;
-pub mod faults;
 pub mod embed;
+pub mod faults;
 pub mod openapi;
 pub mod runner;
 pub mod server;
@@ -37,7 +37,10 @@ pub struct Client {
 
 impl Client {
     pub fn new(host: Arc<Host>, connection: Connection) -> Client {
-        Client { host, connection: Arc::new(connection) }
+        Client {
+            host,
+            connection: Arc::new(connection),
+        }
     }
 
     pub fn host(&self) -> &Arc<Host> {
@@ -45,47 +48,77 @@ impl Client {
     }
 
     pub fn verify_credentials(&self) -> Outcome<CredentialAccountResult> {
-        self.host.call(&self.connection, |c, s| c.kosha_mastodon_accounts().call_verify_credentials(s))
+        self.host.call(&self.connection, |c, s| {
+            c.kosha_mastodon_accounts().call_verify_credentials(s)
+        })
     }
 
     pub fn get_account(&self, id: &str) -> Outcome<AccountResult> {
-        self.host.call(&self.connection, |c, s| c.kosha_mastodon_accounts().call_get_account(s, id))
+        self.host.call(&self.connection, |c, s| {
+            c.kosha_mastodon_accounts().call_get_account(s, id)
+        })
     }
 
     pub fn lookup_account(&self, acct: &str) -> Outcome<AccountResult> {
-        self.host.call(&self.connection, |c, s| c.kosha_mastodon_accounts().call_lookup_account(s, acct))
+        self.host.call(&self.connection, |c, s| {
+            c.kosha_mastodon_accounts().call_lookup_account(s, acct)
+        })
     }
 
-    pub fn get_statuses(&self, account_id: &str, filters: &StatusFilters, page: &PageRequest) -> Outcome<StatusPage> {
+    pub fn get_statuses(
+        &self,
+        account_id: &str,
+        filters: &StatusFilters,
+        page: &PageRequest,
+    ) -> Outcome<StatusPage> {
         self.host.call(&self.connection, |c, s| {
-            c.kosha_mastodon_accounts().call_get_statuses(s, account_id, filters, page)
+            c.kosha_mastodon_accounts()
+                .call_get_statuses(s, account_id, filters, page)
         })
     }
 
     pub fn get_followers(&self, account_id: &str, page: &PageRequest) -> Outcome<AccountPage> {
-        self.host.call(&self.connection, |c, s| c.kosha_mastodon_accounts().call_get_followers(s, account_id, page))
+        self.host.call(&self.connection, |c, s| {
+            c.kosha_mastodon_accounts()
+                .call_get_followers(s, account_id, page)
+        })
     }
 
     pub fn get_following(&self, account_id: &str, page: &PageRequest) -> Outcome<AccountPage> {
-        self.host.call(&self.connection, |c, s| c.kosha_mastodon_accounts().call_get_following(s, account_id, page))
+        self.host.call(&self.connection, |c, s| {
+            c.kosha_mastodon_accounts()
+                .call_get_following(s, account_id, page)
+        })
     }
 
     pub fn post_status(&self, status: &NewStatus) -> Outcome<PostResult> {
-        self.host.call(&self.connection, |c, s| c.kosha_mastodon_statuses().call_post_status(s, status))
+        self.host.call(&self.connection, |c, s| {
+            c.kosha_mastodon_statuses().call_post_status(s, status)
+        })
     }
 
     pub fn get_timeline(&self, timeline: &Timeline, page: &PageRequest) -> Outcome<StatusPage> {
-        self.host.call(&self.connection, |c, s| c.kosha_mastodon_timelines().call_get_timeline(s, timeline, page))
+        self.host.call(&self.connection, |c, s| {
+            c.kosha_mastodon_timelines()
+                .call_get_timeline(s, timeline, page)
+        })
     }
 
     pub fn search(&self, query: &str, options: &SearchOptions) -> Outcome<SearchResults> {
-        self.host.call(&self.connection, |c, s| c.kosha_mastodon_search().call_search(s, query, options))
+        self.host.call(&self.connection, |c, s| {
+            c.kosha_mastodon_search().call_search(s, query, options)
+        })
     }
 }
 
 /// An empty page request: the newest page with the server's default size.
 pub fn first_page() -> PageRequest {
-    PageRequest { max_id: None, since_id: None, min_id: None, limit: None }
+    PageRequest {
+        max_id: None,
+        since_id: None,
+        min_id: None,
+        limit: None,
+    }
 }
 
 /// A new status with only its text set.

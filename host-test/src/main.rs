@@ -19,11 +19,17 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(raw: &[String]) -> Result<ExitCode, Usage> {
-    let mut server = std::env::var("MASTODON_SERVER").ok().filter(|s| !s.is_empty());
+    let mut server = std::env::var("MASTODON_SERVER")
+        .ok()
+        .filter(|s| !s.is_empty());
     let mut rest = raw;
     if let Some(first) = rest.first() {
         if first == "--server" {
-            server = Some(rest.get(1).cloned().ok_or_else(|| Usage("--server needs a URL".into()))?);
+            server = Some(
+                rest.get(1)
+                    .cloned()
+                    .ok_or_else(|| Usage("--server needs a URL".into()))?,
+            );
             rest = &rest[2..];
         } else if let Some(url) = first.strip_prefix("--server=") {
             server = Some(url.to_string());
@@ -48,8 +54,11 @@ fn dispatch(raw: &[String]) -> Result<ExitCode, Usage> {
         .find(|a| a.name == name)
         .ok_or_else(|| Usage(format!("unknown action `{name}`; `help` lists them")))?;
     let args = Args::parse(action, params)?;
-    let server = server.ok_or_else(|| Usage("no server: give --server URL or set MASTODON_SERVER".into()))?;
-    let token = std::env::var("MASTODON_ACCESS_TOKEN").ok().filter(|t| !t.is_empty());
+    let server = server
+        .ok_or_else(|| Usage("no server: give --server URL or set MASTODON_SERVER".into()))?;
+    let token = std::env::var("MASTODON_ACCESS_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
     let host = match Host::new() {
         Ok(host) => Arc::new(host),
         Err(e) => {
@@ -58,17 +67,26 @@ fn dispatch(raw: &[String]) -> Result<ExitCode, Usage> {
         }
     };
     let mut connection = Connection::new(server, token);
-    if let Some(command) = std::env::var("MASTODON_REFRESH_COMMAND").ok().filter(|c| !c.trim().is_empty()) {
+    if let Some(command) = std::env::var("MASTODON_REFRESH_COMMAND")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+    {
         connection = connection.with_refresh(Arc::new(move || refresh_token(&command)));
     }
     let client = Client::new(host, connection);
     match runner::run(&client, action, &args) {
         Ok(Ok(value)) => {
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Ok(Err(error)) => {
-            eprintln!("{}", serde_json::to_string_pretty(&runner::error_json(&error)).unwrap_or_default());
+            eprintln!(
+                "{}",
+                serde_json::to_string_pretty(&runner::error_json(&error)).unwrap_or_default()
+            );
             Ok(ExitCode::from(1))
         }
         Err(RunFailure::Usage(usage)) => Err(usage),
@@ -82,7 +100,9 @@ fn dispatch(raw: &[String]) -> Result<ExitCode, Usage> {
 fn demo_command(params: &[String]) -> Result<ExitCode, Usage> {
     let flavor = match params {
         [] => host_test::server::Flavor::Mastodon,
-        [flag, name] if flag == "--flavor" => name.parse().map_err(|_| Usage(format!("unknown flavor `{name}`")))?,
+        [flag, name] if flag == "--flavor" => name
+            .parse()
+            .map_err(|_| Usage(format!("unknown flavor `{name}`")))?,
         _ => return Err(Usage("demo takes only --flavor NAME".into())),
     };
     match demo::run(flavor, &mut std::io::stdout()) {
@@ -100,7 +120,13 @@ fn demo_command(params: &[String]) -> Result<ExitCode, Usage> {
 fn refresh_token(command: &str) -> Option<String> {
     use std::io::Read;
     use std::process::{Command, Stdio};
-    let mut child = Command::new("sh").arg("-c").arg(command).stdin(Stdio::null()).stdout(Stdio::piped()).spawn().ok()?;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
     let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let status = loop {
         if let Some(status) = child.try_wait().ok()? {

@@ -33,20 +33,35 @@ pub struct Action {
 }
 
 const fn value(name: &'static str, help: &'static str) -> Param {
-    Param { name, kind: Kind::Value, help }
+    Param {
+        name,
+        kind: Kind::Value,
+        help,
+    }
 }
 const fn flag(name: &'static str, help: &'static str) -> Param {
-    Param { name, kind: Kind::Flag, help }
+    Param {
+        name,
+        kind: Kind::Flag,
+        help,
+    }
 }
 const fn list(name: &'static str, help: &'static str) -> Param {
-    Param { name, kind: Kind::List, help }
+    Param {
+        name,
+        kind: Kind::List,
+        help,
+    }
 }
 
 fn page_params() -> Vec<Param> {
     vec![
         value("max-id", "items older than this id (from a page's `next`)"),
         value("since-id", "items newer than this id"),
-        value("min-id", "items immediately newer than this id (from a page's `prev`)"),
+        value(
+            "min-id",
+            "items immediately newer than this id (from a page's `prev`)",
+        ),
         value("limit", "page size"),
     ]
 }
@@ -59,8 +74,16 @@ fn with_page(mut params: Vec<Param>) -> Vec<Param> {
 /// Every action the runner offers, with its parameters.
 pub fn actions() -> Vec<Action> {
     vec![
-        Action { name: "verify-credentials", help: "the account of the access token, with its settings", params: vec![] },
-        Action { name: "get-account", help: "an account by id", params: vec![value("id", "the account id (required)")] },
+        Action {
+            name: "verify-credentials",
+            help: "the account of the access token, with its settings",
+            params: vec![],
+        },
+        Action {
+            name: "get-account",
+            help: "an account by id",
+            params: vec![value("id", "the account id (required)")],
+        },
         Action {
             name: "lookup-account",
             help: "an account by address",
@@ -93,9 +116,15 @@ pub fn actions() -> Vec<Action> {
             help: "publish or schedule a status",
             params: vec![
                 value("text", "the text (required unless media is attached)"),
-                value("visibility", "public, unlisted, private, direct, or a server-specific value"),
+                value(
+                    "visibility",
+                    "public, unlisted, private, direct, or a server-specific value",
+                ),
                 value("spoiler-text", "a content warning"),
-                flag("sensitive", "mark as sensitive (--sensitive=false to override a sensitive default)"),
+                flag(
+                    "sensitive",
+                    "mark as sensitive (--sensitive=false to override a sensitive default)",
+                ),
                 value("language", "ISO 639 code such as en"),
                 value("in-reply-to-id", "reply to this status"),
                 list("media-ids", "an uploaded media id (repeat for several)"),
@@ -160,16 +189,30 @@ impl Args {
                     Some((n, v)) => (n, Some(v.to_string())),
                     None => (body, None),
                 },
-                None => return Err(Usage(format!("unexpected argument `{arg}`; parameters are --name value"))),
+                None => {
+                    return Err(Usage(format!(
+                        "unexpected argument `{arg}`; parameters are --name value"
+                    )))
+                }
             };
-            let param = action.params.iter().find(|p| p.name == name).ok_or_else(|| {
-                Usage(format!("`{}` has no parameter --{name}; see `help {}`", action.name, action.name))
-            })?;
+            let param = action
+                .params
+                .iter()
+                .find(|p| p.name == name)
+                .ok_or_else(|| {
+                    Usage(format!(
+                        "`{}` has no parameter --{name}; see `help {}`",
+                        action.name, action.name
+                    ))
+                })?;
             let given = match (param.kind, inline) {
                 (Kind::Flag, Some(v)) => v,
                 (Kind::Flag, None) => "true".to_string(),
                 (_, Some(v)) => v,
-                (_, None) => rest.next().cloned().ok_or_else(|| Usage(format!("--{name} needs a value")))?,
+                (_, None) => rest
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| Usage(format!("--{name} needs a value")))?,
             };
             let slot = values.entry(param.name).or_default();
             if param.kind != Kind::List && !slot.is_empty() {
@@ -185,7 +228,8 @@ impl Args {
     }
 
     fn required(&self, name: &str) -> Result<String, Usage> {
-        self.opt(name).ok_or_else(|| Usage(format!("--{name} is required")))
+        self.opt(name)
+            .ok_or_else(|| Usage(format!("--{name} is required")))
     }
 
     fn list(&self, name: &str) -> Vec<String> {
@@ -196,13 +240,18 @@ impl Args {
         match self.opt(name).as_deref() {
             None | Some("false") => Ok(false),
             Some("true") => Ok(true),
-            Some(other) => Err(Usage(format!("--{name} takes no value or true/false, not `{other}`"))),
+            Some(other) => Err(Usage(format!(
+                "--{name} takes no value or true/false, not `{other}`"
+            ))),
         }
     }
 
     fn number(&self, name: &str) -> Result<Option<u32>, Usage> {
         self.opt(name)
-            .map(|v| v.parse::<u32>().map_err(|_| Usage(format!("--{name} must be a whole number, not `{v}`"))))
+            .map(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| Usage(format!("--{name} must be a whole number, not `{v}`")))
+            })
             .transpose()
     }
 
@@ -228,10 +277,16 @@ pub fn parse_visibility(text: &str) -> Visibility {
 }
 
 /// Runs an action and returns its JSON result, or its error.
-pub fn run(client: &Client, action: &Action, args: &Args) -> Result<Result<Value, Error>, RunFailure> {
+pub fn run(
+    client: &Client,
+    action: &Action,
+    args: &Args,
+) -> Result<Result<Value, Error>, RunFailure> {
     fn out<T: serde::Serialize>(outcome: Outcome<T>) -> Result<Result<Value, Error>, RunFailure> {
         match outcome {
-            Ok(Ok(value)) => Ok(Ok(serde_json::to_value(value).map_err(|e| RunFailure::Host(e.into()))?)),
+            Ok(Ok(value)) => Ok(Ok(
+                serde_json::to_value(value).map_err(|e| RunFailure::Host(e.into()))?
+            )),
             Ok(Err(error)) => Ok(Err(error)),
             Err(host) => Err(RunFailure::Host(host)),
         }
@@ -260,7 +315,11 @@ pub fn run(client: &Client, action: &Action, args: &Args) -> Result<Result<Value
                 Some("accounts") => Some(SearchKind::Accounts),
                 Some("hashtags") => Some(SearchKind::Hashtags),
                 Some("statuses") => Some(SearchKind::Statuses),
-                Some(other) => return Err(RunFailure::Usage(Usage(format!("--kind must be accounts, hashtags or statuses, not `{other}`")))),
+                Some(other) => {
+                    return Err(RunFailure::Usage(Usage(format!(
+                        "--kind must be accounts, hashtags or statuses, not `{other}`"
+                    ))))
+                }
             };
             let options = SearchOptions {
                 kind,
@@ -275,7 +334,9 @@ pub fn run(client: &Client, action: &Action, args: &Args) -> Result<Result<Value
             };
             out(client.search(&args.required("query")?, &options))
         }
-        other => Err(RunFailure::Usage(Usage(format!("unknown action `{other}`")))),
+        other => Err(RunFailure::Usage(Usage(format!(
+            "unknown action `{other}`"
+        )))),
     }
 }
 
@@ -286,7 +347,9 @@ fn new_status(args: &Args) -> Result<NewStatus, Usage> {
     } else {
         Some(NewPoll {
             options,
-            expires_in: args.number("poll-expires-in")?.ok_or_else(|| Usage("a poll needs --poll-expires-in".into()))?,
+            expires_in: args
+                .number("poll-expires-in")?
+                .ok_or_else(|| Usage("a poll needs --poll-expires-in".into()))?,
             multiple: args.flag("poll-multiple")?,
             hide_totals: args.flag("poll-hide-totals")?,
         })
@@ -295,7 +358,10 @@ fn new_status(args: &Args) -> Result<NewStatus, Usage> {
         text: args.opt("text"),
         visibility: args.opt("visibility").as_deref().map(parse_visibility),
         spoiler_text: args.opt("spoiler-text"),
-        sensitive: args.opt("sensitive").map(|_| args.flag("sensitive")).transpose()?,
+        sensitive: args
+            .opt("sensitive")
+            .map(|_| args.flag("sensitive"))
+            .transpose()?,
         language: args.opt("language"),
         in_reply_to_id: args.opt("in-reply-to-id"),
         media_ids: args.list("media-ids"),
@@ -306,7 +372,11 @@ fn new_status(args: &Args) -> Result<NewStatus, Usage> {
 }
 
 fn timeline(args: &Args) -> Result<Timeline, Usage> {
-    let filters = PublicFilters { local: args.flag("local")?, remote: args.flag("remote")?, only_media: args.flag("only-media")? };
+    let filters = PublicFilters {
+        local: args.flag("local")?,
+        remote: args.flag("remote")?,
+        only_media: args.flag("only-media")?,
+    };
     match args.required("timeline")?.as_str() {
         "home" => Ok(Timeline::Home),
         "public" => Ok(Timeline::Public(filters)),
@@ -318,7 +388,9 @@ fn timeline(args: &Args) -> Result<Timeline, Usage> {
             filters,
         })),
         "list" => Ok(Timeline::List(args.required("list-id")?)),
-        other => Err(Usage(format!("--timeline must be home, public, hashtag or list, not `{other}`"))),
+        other => Err(Usage(format!(
+            "--timeline must be home, public, hashtag or list, not `{other}`"
+        ))),
     }
 }
 
@@ -340,10 +412,17 @@ pub fn error_json(error: &Error) -> Value {
     match error {
         Error::InvalidInput(i) => json!({"error": case, "field": i.field, "message": i.message}),
         Error::RateLimited(r) => json!({"error": case, "rate-limit": r}),
-        Error::ServerError(f) | Error::RequestFailed(f) => json!({"error": case, "status": f.status, "message": f.message}),
+        Error::ServerError(f) | Error::RequestFailed(f) => {
+            json!({"error": case, "status": f.status, "message": f.message})
+        }
         Error::NetworkFailure(f) => json!({"error": case, "kind": f.kind, "message": f.message}),
-        Error::BadConfiguration(m) | Error::Unauthorized(m) | Error::Forbidden(m) | Error::NotFound(m)
-        | Error::Gone(m) | Error::Rejected(m) | Error::UndecodableResponse(m) => json!({"error": case, "message": m}),
+        Error::BadConfiguration(m)
+        | Error::Unauthorized(m)
+        | Error::Forbidden(m)
+        | Error::NotFound(m)
+        | Error::Gone(m)
+        | Error::Rejected(m)
+        | Error::UndecodableResponse(m) => json!({"error": case, "message": m}),
     }
 }
 
@@ -356,11 +435,16 @@ pub fn help(action: Option<&str>) -> Result<String, Usage> {
         for a in &all {
             text.push_str(&format!("  {:<20} {}\n", a.name, a.help));
         }
-        text.push_str("  demo                 start a local test server and walk through every action\n");
+        text.push_str(
+            "  demo                 start a local test server and walk through every action\n",
+        );
         text.push_str("\n`help <action>` lists an action's parameters.\n");
         return Ok(text);
     };
-    let a = all.iter().find(|a| a.name == name).ok_or_else(|| Usage(format!("unknown action `{name}`")))?;
+    let a = all
+        .iter()
+        .find(|a| a.name == name)
+        .ok_or_else(|| Usage(format!("unknown action `{name}`")))?;
     let mut text = format!("{} — {}\n\nParameters:\n", a.name, a.help);
     if a.params.is_empty() {
         text.push_str("  (none)\n");

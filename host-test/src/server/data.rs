@@ -245,7 +245,11 @@ impl Data {
     pub fn account_by_acct(&self, acct: &str, local_domains: &[String]) -> Option<&Account> {
         let acct = acct.trim().trim_start_matches('@');
         let (user, domain) = match acct.split_once('@') {
-            Some((user, domain)) if local_domains.iter().any(|d| d.eq_ignore_ascii_case(domain)) => (user, None),
+            Some((user, domain))
+                if local_domains.iter().any(|d| d.eq_ignore_ascii_case(domain)) =>
+            {
+                (user, None)
+            }
             Some((user, domain)) => (user, Some(domain)),
             None => (acct, None),
         };
@@ -260,7 +264,10 @@ impl Data {
     }
 
     pub fn status(&self, seq: u64) -> Option<&Status> {
-        self.statuses.binary_search_by_key(&seq, |s| s.seq).ok().map(|i| &self.statuses[i])
+        self.statuses
+            .binary_search_by_key(&seq, |s| s.seq)
+            .ok()
+            .map(|i| &self.statuses[i])
     }
 
     pub fn status_by_id(&self, id: &str) -> Option<&Status> {
@@ -276,15 +283,23 @@ impl Data {
     }
 
     pub fn follows(&self, follower: u64, followee: u64) -> bool {
-        self.follows.iter().any(|f| f.follower == follower && f.followee == followee)
+        self.follows
+            .iter()
+            .any(|f| f.follower == follower && f.followee == followee)
     }
 
     pub fn followers_count(&self, account: u64) -> usize {
-        self.follows.iter().filter(|f| f.followee == account).count()
+        self.follows
+            .iter()
+            .filter(|f| f.followee == account)
+            .count()
     }
 
     pub fn following_count(&self, account: u64) -> usize {
-        self.follows.iter().filter(|f| f.follower == account).count()
+        self.follows
+            .iter()
+            .filter(|f| f.follower == account)
+            .count()
     }
 
     pub fn statuses_count(&self, account: u64) -> usize {
@@ -292,13 +307,19 @@ impl Data {
     }
 
     pub fn last_status_ms(&self, account: u64) -> Option<i64> {
-        self.statuses.iter().rev().find(|s| s.author == account).map(|s| s.created_ms)
+        self.statuses
+            .iter()
+            .rev()
+            .find(|s| s.author == account)
+            .map(|s| s.created_ms)
     }
 
     /// Whether `viewer` may see `status` (Mastodon's visibility rules, simplified).
     pub fn visible(&self, status: &Status, viewer: Option<u64>) -> bool {
         match status.visibility.as_str() {
-            "private" => viewer.is_some_and(|v| v == status.author || self.follows(v, status.author)),
+            "private" => {
+                viewer.is_some_and(|v| v == status.author || self.follows(v, status.author))
+            }
             "direct" => viewer.is_some_and(|v| v == status.author || status.mentions.contains(&v)),
             _ => true,
         }
@@ -327,7 +348,10 @@ pub fn hashtags(text: &str) -> Vec<String> {
     let mut previous = ' ';
     for (i, c) in text.char_indices() {
         if c == '#' && !previous.is_alphanumeric() && previous != '#' {
-            let word: String = text[i + 1..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let word: String = text[i + 1..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             let word = word.to_lowercase();
             if !word.is_empty() && !tags.contains(&word) {
                 tags.push(word);
@@ -340,7 +364,11 @@ pub fn hashtags(text: &str) -> Vec<String> {
 
 /// Custom emoji shortcodes (`:name:`) this server knows, as used in a text.
 pub fn shortcodes(text: &str) -> Vec<String> {
-    ["kosha", "ferris"].iter().filter(|code| text.contains(&format!(":{code}:"))).map(|c| c.to_string()).collect()
+    ["kosha", "ferris"]
+        .iter()
+        .filter(|code| text.contains(&format!(":{code}:")))
+        .map(|c| c.to_string())
+        .collect()
 }
 
 /// The ids of the named sample entities, for tests.
@@ -400,10 +428,25 @@ pub fn ids(flavor: Flavor) -> SampleIds {
     let data = sample(flavor);
     let id = |seq: u64| data.id(seq);
     let alice: Vec<&Status> = data.statuses.iter().filter(|s| s.author == ALICE).collect();
-    let alice_where = |f: &dyn Fn(&Status) -> bool| alice.iter().filter(|s| f(s)).map(|s| id(s.seq)).collect::<Vec<_>>();
+    let alice_where = |f: &dyn Fn(&Status) -> bool| {
+        alice
+            .iter()
+            .filter(|s| f(s))
+            .map(|s| id(s.seq))
+            .collect::<Vec<_>>()
+    };
     let first = |v: Vec<String>| v.into_iter().next().expect("sample status");
-    let bob_public = data.statuses.iter().rev().find(|s| s.author == BOB && s.visibility == "public").unwrap();
-    let bob_private = data.statuses.iter().find(|s| s.author == BOB && s.visibility == "private").unwrap();
+    let bob_public = data
+        .statuses
+        .iter()
+        .rev()
+        .find(|s| s.author == BOB && s.visibility == "public")
+        .unwrap();
+    let bob_private = data
+        .statuses
+        .iter()
+        .find(|s| s.author == BOB && s.visibility == "private")
+        .unwrap();
     SampleIds {
         alice: id(ALICE),
         bob: id(BOB),
@@ -441,8 +484,18 @@ pub fn sample(flavor: Flavor) -> Data {
         media: Vec::new(),
         follows: Vec::new(),
         lists: vec![
-            List { seq: OWN_LIST, owner: ALICE, title: "Friends".into(), members: vec![BOB, CAROL] },
-            List { seq: FOREIGN_LIST, owner: BOB, title: "Bob's list".into(), members: vec![ALICE] },
+            List {
+                seq: OWN_LIST,
+                owner: ALICE,
+                title: "Friends".into(),
+                members: vec![BOB, CAROL],
+            },
+            List {
+                seq: FOREIGN_LIST,
+                owner: BOB,
+                title: "Bob's list".into(),
+                members: vec![ALICE],
+            },
         ],
         scheduled: Vec::new(),
         next_status: STATUS_START,
@@ -469,14 +522,27 @@ fn sample_accounts(flavor: Flavor) -> Vec<Account> {
     alice.note = "Testing the Kosha connector. Likes #rust.".into();
     alice.emojis = vec!["kosha".into()];
     alice.fields = vec![
-        Field { name: "Website".into(), value: "<a href=\"https://alice.example\" rel=\"me\">alice.example</a>".into(), verified: true },
-        Field { name: "Pronouns".into(), value: "she/her".into(), verified: false },
+        Field {
+            name: "Website".into(),
+            value: "<a href=\"https://alice.example\" rel=\"me\">alice.example</a>".into(),
+            verified: true,
+        },
+        Field {
+            name: "Pronouns".into(),
+            value: "she/her".into(),
+            verified: false,
+        },
     ];
     let mut dave = Account::new(DAVE, "dave", None, "Dave");
     dave.hides_network = true;
     let mut frank = Account::new(FRANK, "frank", None, "Frank the Bot");
     (frank.bot, frank.locked) = (true, true);
-    let mut group = Account::new(RUSTACEANS, "rustaceans", Some("lemmy.example"), "Rustaceans");
+    let mut group = Account::new(
+        RUSTACEANS,
+        "rustaceans",
+        Some("lemmy.example"),
+        "Rustaceans",
+    );
     group.group = true;
     let mut erin = Account::new(ERIN, "erin", None, "Erin (moved)");
     erin.moved_to = Some(ERIN_NEW);
@@ -499,8 +565,17 @@ fn sample_accounts(flavor: Flavor) -> Vec<Account> {
     for n in 1..=FAN_COUNT {
         let domain = (n % 2 == 0).then_some("fedi.example");
         // Pleroma lets display names be empty; clients must fall back to the username.
-        let display = if flavor == Flavor::Pleroma && n % 10 == 0 { String::new() } else { format!("Fan {n}") };
-        accounts.push(Account::new(FAN_BASE + n, &format!("fan{n:03}"), domain, &display));
+        let display = if flavor == Flavor::Pleroma && n % 10 == 0 {
+            String::new()
+        } else {
+            format!("Fan {n}")
+        };
+        accounts.push(Account::new(
+            FAN_BASE + n,
+            &format!("fan{n:03}"),
+            domain,
+            &display,
+        ));
     }
     accounts
 }
@@ -511,20 +586,48 @@ fn add_follows(data: &mut Data) {
     let fans = (1..=FAN_COUNT).map(|n| FAN_BASE + n);
     let mut edges: Vec<(u64, u64)> = Vec::new();
     // Followers of alice: 4 named accounts + 116 fans = 120.
-    edges.extend([BOB, CAROL, DAVE, FRANK].into_iter().chain(fans.clone()).map(|f| (f, ALICE)));
+    edges.extend(
+        [BOB, CAROL, DAVE, FRANK]
+            .into_iter()
+            .chain(fans.clone())
+            .map(|f| (f, ALICE)),
+    );
     // Alice follows 6 named accounts + 39 fans = 45.
-    let followed = [BOB, CAROL, DAVE, FRANK, RUSTACEANS, ERIN_NEW].into_iter().chain(fans.take(FANS_FOLLOWED as usize));
+    let followed = [BOB, CAROL, DAVE, FRANK, RUSTACEANS, ERIN_NEW]
+        .into_iter()
+        .chain(fans.take(FANS_FOLLOWED as usize));
     edges.extend(followed.map(|f| (ALICE, f)));
-    edges.extend([(CAROL, BOB), (DAVE, BOB), (BOB, CAROL), (BOB, DAVE), (FRANK, DAVE)]);
+    edges.extend([
+        (CAROL, BOB),
+        (DAVE, BOB),
+        (BOB, CAROL),
+        (BOB, DAVE),
+        (FRANK, DAVE),
+    ]);
     for (i, (follower, followee)) in edges.into_iter().enumerate() {
-        data.follows.push(Follow { seq: FOLLOW_START + i as u64, follower, followee });
+        data.follows.push(Follow {
+            seq: FOLLOW_START + i as u64,
+            follower,
+            followee,
+        });
     }
 }
 
 /// 90 statuses, one per hour: every third slot (and the first few) is a
 /// status by someone else, the rest are alice's 60.
 fn add_statuses(data: &mut Data) {
-    let others = [BOB, CAROL, BOB, RUSTACEANS, DAVE, FAN_BASE + 3, FRANK, BOB, CAROL, FAN_BASE + 50];
+    let others = [
+        BOB,
+        CAROL,
+        BOB,
+        RUSTACEANS,
+        DAVE,
+        FAN_BASE + 3,
+        FRANK,
+        BOB,
+        CAROL,
+        FAN_BASE + 50,
+    ];
     let (mut alice_i, mut other_j) = (0usize, 0usize);
     let mut slot = 0i64;
     while alice_i < super::ALICE_STATUS_COUNT {
@@ -544,7 +647,10 @@ fn add_statuses(data: &mut Data) {
 }
 
 fn other_status(data: &mut Data, j: usize, author: u64, created: i64) -> Status {
-    let username = data.account(author).map(|a| a.username.clone()).unwrap_or_default();
+    let username = data
+        .account(author)
+        .map(|a| a.username.clone())
+        .unwrap_or_default();
     let mut text = format!("Post {j} by {username} about the fediverse");
     if j % 4 == 1 {
         text.push_str(" #rust");
@@ -596,7 +702,12 @@ fn alice_status(data: &mut Data, i: usize, created: i64) -> Status {
     status.favourites_count = (i % 5) as u64;
     if i % 15 == 14 {
         // Pleroma's own visibility; it behaves like unlisted.
-        status.visibility = if data.flavor == Flavor::Pleroma && i % 30 == 14 { "local" } else { "unlisted" }.into();
+        status.visibility = if data.flavor == Flavor::Pleroma && i % 30 == 14 {
+            "local"
+        } else {
+            "unlisted"
+        }
+        .into();
     }
     if i == 50 {
         status.language = None;
@@ -615,7 +726,9 @@ fn alice_status(data: &mut Data, i: usize, created: i64) -> Status {
         status.spoiler_text = "Food".into();
     }
     if i % 10 == 5 {
-        let target = latest(data, |s| s.author == BOB && s.visibility == "public" && s.reblog_of.is_none());
+        let target = latest(data, |s| {
+            s.author == BOB && s.visibility == "public" && s.reblog_of.is_none()
+        });
         status.in_reply_to = Some(target);
         status.mentions.push(BOB);
         status.text = format!("@bob {}", status.text);
@@ -657,19 +770,31 @@ fn alice_reblog(data: &mut Data, seq: u64, created: i64) -> Status {
 }
 
 fn latest(data: &Data, pred: impl Fn(&Status) -> bool) -> u64 {
-    data.statuses.iter().rev().find(|s| pred(s)).map(|s| s.seq).expect("an earlier sample status")
+    data.statuses
+        .iter()
+        .rev()
+        .find(|s| pred(s))
+        .map(|s| s.seq)
+        .expect("an earlier sample status")
 }
 
 /// Creates an attached media item; its sequence derives from the status so
 /// sample ids stay stable.
 fn attach(data: &mut Data, owner: u64, kind: &'static str, status_seq: u64) -> u64 {
     let seq = ATTACHED_MEDIA_START + data.media.len() as u64;
-    let (width, height) = if kind == "video" { (1920, 1080) } else { (1600, 1200) };
+    let (width, height) = if kind == "video" {
+        (1920, 1080)
+    } else {
+        (1600, 1200)
+    };
     data.media.push(Media {
         seq,
         owner,
         kind,
-        description: Some(format!("Attachment of status {}", status_seq - STATUS_START)),
+        description: Some(format!(
+            "Attachment of status {}",
+            status_seq - STATUS_START
+        )),
         width,
         height,
     });

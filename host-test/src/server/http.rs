@@ -28,18 +28,28 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// First decoded query value for `key`.
     pub fn query_value(&self, key: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// All decoded query values for `key`, also accepting the `key[]` form.
     pub fn query_values(&self, key: &str) -> Vec<String> {
         let array_key = format!("{key}[]");
-        self.query.iter().filter(|(k, _)| *k == array_key || k == key).map(|(_, v)| v.clone()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| *k == array_key || k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// Whether the connection ends after this request.
@@ -65,7 +75,10 @@ impl Response {
     pub fn raw_json(status: u16, body: String) -> Response {
         Response {
             status,
-            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: body.into_bytes(),
         }
     }
@@ -85,7 +98,9 @@ impl Response {
         let mut headers: Vec<(String, String)> = self
             .headers
             .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("content-length") && !k.eq_ignore_ascii_case("connection"))
+            .filter(|(k, _)| {
+                !k.eq_ignore_ascii_case("content-length") && !k.eq_ignore_ascii_case("connection")
+            })
             .cloned()
             .collect();
         headers.push(("Content-Length".into(), self.body.len().to_string()));
@@ -98,7 +113,10 @@ impl Response {
 
 /// Reads one request; `Ok(None)` when the client closed the connection
 /// between requests or the server is stopping.
-pub fn read_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> io::Result<Option<Request>> {
+pub fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    stop: &AtomicBool,
+) -> io::Result<Option<Request>> {
     reader.get_ref().set_read_timeout(Some(IDLE_POLL))?;
     // Wait for the first byte in short slices so idle keep-alive connections
     // notice a stopped server.
@@ -106,7 +124,12 @@ pub fn read_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> io:
         match reader.fill_buf() {
             Ok([]) => return Ok(None),
             Ok(_) => break,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 if stop.load(Ordering::SeqCst) {
                     return Ok(None);
                 }
@@ -122,7 +145,8 @@ pub fn read_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> io:
 fn read_started_request(reader: &mut BufReader<TcpStream>) -> io::Result<Request> {
     let request_line = read_line(reader)?;
     let mut parts = request_line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad("malformed request line"));
     };
     let headers = read_headers(reader)?;
@@ -136,8 +160,13 @@ fn read_started_request(reader: &mut BufReader<TcpStream>) -> io::Result<Request
         body: Vec::new(),
         http10: version == "HTTP/1.0",
     };
-    if request.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
-        reader.get_mut().write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    if request
+        .header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+    {
+        reader
+            .get_mut()
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
     request.body = read_body(reader, &request)?;
     Ok(request)
@@ -153,14 +182,19 @@ fn read_headers(reader: &mut impl BufRead) -> io::Result<Vec<(String, String)>> 
         if headers.len() >= MAX_HEADERS {
             return Err(bad("too many headers"));
         }
-        let (name, value) = line.split_once(':').ok_or_else(|| bad("malformed header"))?;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| bad("malformed header"))?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
     }
 }
 
 /// Splits `/path?query` (or an absolute-form `http://host/path?query`).
 fn split_target(target: &str) -> (String, String) {
-    let target = match target.strip_prefix("http://").or_else(|| target.strip_prefix("https://")) {
+    let target = match target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    {
         Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
         None => target,
     };
@@ -171,7 +205,9 @@ fn split_target(target: &str) -> (String, String) {
 }
 
 fn read_body(reader: &mut impl BufRead, request: &Request) -> io::Result<Vec<u8>> {
-    let chunked = request.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let chunked = request
+        .header("transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     if chunked {
         return read_chunked(reader);
     }
@@ -226,7 +262,12 @@ fn bad(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_string())
 }
 
-pub fn write_response(stream: &mut impl Write, status: u16, headers: &[(String, String)], body: &[u8]) -> io::Result<()> {
+pub fn write_response(
+    stream: &mut impl Write,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> io::Result<()> {
     let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -274,16 +315,14 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' if plus_is_space => out.push(b' '),
             b => out.push(b),
         }

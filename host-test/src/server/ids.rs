@@ -41,7 +41,10 @@ pub fn decode(flavor: Flavor, id: &str) -> u64 {
         Flavor::Mastodon => (id.parse::<u128>().ok(), MASTODON_BASE),
         Flavor::Pixelfed => (id.parse::<u128>().ok(), PIXELFED_BASE),
         Flavor::Pleroma => (from_base(id, BASE62), pleroma_base()),
-        Flavor::GoToSocial => (from_base(&id.to_ascii_uppercase(), CROCKFORD), ULID_TIME_MS << 80),
+        Flavor::GoToSocial => (
+            from_base(&id.to_ascii_uppercase(), CROCKFORD),
+            ULID_TIME_MS << 80,
+        ),
     };
     match value {
         Some(v) if v >= base => u64::try_from(v - base).unwrap_or(u64::MAX),

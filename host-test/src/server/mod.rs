@@ -46,7 +46,12 @@ pub enum Flavor {
 
 impl Flavor {
     /// Every flavor, for tests that loop over them.
-    pub const ALL: [Flavor; 4] = [Flavor::Mastodon, Flavor::GoToSocial, Flavor::Pleroma, Flavor::Pixelfed];
+    pub const ALL: [Flavor; 4] = [
+        Flavor::Mastodon,
+        Flavor::GoToSocial,
+        Flavor::Pleroma,
+        Flavor::Pixelfed,
+    ];
 
     /// The lowercase name accepted by `FromStr`.
     pub fn name(self) -> &'static str {
@@ -65,7 +70,9 @@ impl FromStr for Flavor {
         Flavor::ALL
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown flavor {s:?} (expected mastodon, gotosocial, pleroma or pixelfed)"))
+            .ok_or_else(|| {
+                format!("unknown flavor {s:?} (expected mastodon, gotosocial, pleroma or pixelfed)")
+            })
     }
 }
 
@@ -124,7 +131,10 @@ impl CannedResponse {
     pub fn json(status: u16, body: &serde_json::Value) -> CannedResponse {
         CannedResponse {
             status,
-            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: body.to_string().into_bytes(),
         }
     }
@@ -178,7 +188,10 @@ impl Exchange {
 
     /// The first decoded query value for this key.
     pub fn query_value(&self, key: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The response body parsed as JSON (`Value::Null` if it is not JSON).
@@ -188,7 +201,10 @@ impl Exchange {
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// A pending `fail_next` rule.
@@ -244,7 +260,12 @@ impl TestServer {
             .name(format!("test-server-{}", addr.port()))
             .spawn(move || accept_loop(listener, accept_shared))
             .expect("spawn listener thread");
-        TestServer { addr, flavor, shared, listener: Some(handle) }
+        TestServer {
+            addr,
+            flavor,
+            shared,
+            listener: Some(handle),
+        }
     }
 
     /// `http://127.0.0.1:PORT`
@@ -303,7 +324,14 @@ impl TestServer {
 
     /// Stored statuses whose plain text contains `needle` (case-sensitive).
     pub fn statuses_with_text(&self, needle: &str) -> usize {
-        self.shared.lock().app.data.statuses.iter().filter(|s| s.text.contains(needle)).count()
+        self.shared
+            .lock()
+            .app
+            .data
+            .statuses
+            .iter()
+            .filter(|s| s.text.contains(needle))
+            .count()
     }
 
     /// Scheduled statuses created so far.
@@ -345,7 +373,9 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 /// `Connection: close`, sends garbage, or the server stops.
 fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
-    let Ok(read_half) = stream.try_clone() else { return };
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(read_half);
     let mut writer = stream;
     loop {
@@ -362,7 +392,9 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
         let response = answer(&shared, &request);
         let headers = response.finish(close);
         record(&shared, request, &response, &headers);
-        if http::write_response(&mut writer, response.status, &headers, &response.body).is_err() || close {
+        if http::write_response(&mut writer, response.status, &headers, &response.body).is_err()
+            || close
+        {
             let _ = writer.flush();
             return;
         }
@@ -380,14 +412,23 @@ fn answer(shared: &Shared, request: &http::Request) -> http::Response {
         rule.remaining -= 1;
         let canned = rule.response.clone();
         state.failures.retain(|rule| rule.remaining > 0);
-        return http::Response { status: canned.status, headers: canned.headers, body: canned.body };
+        return http::Response {
+            status: canned.status,
+            headers: canned.headers,
+            body: canned.body,
+        };
     }
     state.app.handle(request)
 }
 
 /// Records the exchange before the response is written, so a test that has
 /// read the response always finds it in `exchanges()`.
-fn record(shared: &Shared, request: http::Request, response: &http::Response, headers: &[(String, String)]) {
+fn record(
+    shared: &Shared,
+    request: http::Request,
+    response: &http::Response,
+    headers: &[(String, String)],
+) {
     let exchange = Exchange {
         method: request.method,
         path: request.path,
@@ -396,7 +437,10 @@ fn record(shared: &Shared, request: http::Request, response: &http::Response, he
         headers: request.headers,
         body: request.body,
         status: response.status,
-        response_headers: headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(),
+        response_headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect(),
         response_body: response.body.clone(),
     };
     shared.lock().exchanges.push(exchange);

@@ -67,14 +67,26 @@ impl App {
             return Err(validation("Text can't be blank"));
         }
         if text.chars().count() > MAX_CHARS {
-            return Err(validation(&format!("Text character limit of {MAX_CHARS} exceeded")));
+            return Err(validation(&format!(
+                "Text character limit of {MAX_CHARS} exceeded"
+            )));
         }
         if p.media_ids.len() > MAX_MEDIA {
-            return Err(validation(&format!("Media attachments can't be more than {MAX_MEDIA}")));
+            return Err(validation(&format!(
+                "Media attachments can't be more than {MAX_MEDIA}"
+            )));
         }
-        let unknown: Vec<&str> = p.media_ids.iter().filter(|id| !self.owns_media(user, id)).map(String::as_str).collect();
+        let unknown: Vec<&str> = p
+            .media_ids
+            .iter()
+            .filter(|id| !self.owns_media(user, id))
+            .map(String::as_str)
+            .collect();
         if !unknown.is_empty() {
-            return Err(validation(&format!("Media attachments not found: {}", unknown.join(", "))));
+            return Err(validation(&format!(
+                "Media attachments not found: {}",
+                unknown.join(", ")
+            )));
         }
         if let Some(poll) = &p.poll {
             validate_poll(poll, !p.media_ids.is_empty())?;
@@ -86,7 +98,11 @@ impl App {
             }
         }
         if let Some(reply) = &p.in_reply_to_id {
-            if self.data.status_by_id(reply).is_none_or(|s| !self.data.visible(s, Some(user))) {
+            if self
+                .data
+                .status_by_id(reply)
+                .is_none_or(|s| !self.data.visible(s, Some(user)))
+            {
                 return Err(Response::error(404, "Record not found"));
             }
         }
@@ -95,14 +111,18 @@ impl App {
                 return Err(validation("Scheduled at is invalid"));
             };
             if ms < clock::now_ms() + MIN_SCHEDULE_AHEAD_MS {
-                return Err(validation("Scheduled at The scheduled date must be in the future"));
+                return Err(validation(
+                    "Scheduled at The scheduled date must be in the future",
+                ));
             }
         }
         Ok(())
     }
 
     fn owns_media(&self, user: u64, id: &str) -> bool {
-        super::ids::exact(self.data.flavor, id).and_then(|seq| self.data.media(seq)).is_some_and(|m| m.owner == user)
+        super::ids::exact(self.data.flavor, id)
+            .and_then(|seq| self.data.media(seq))
+            .is_some_and(|m| m.owner == user)
     }
 
     /// Creates the status and answers it (with the `text` source, as
@@ -118,9 +138,16 @@ impl App {
         status.sensitive = p.sensitive || !status.spoiler_text.is_empty();
         status.language = Some(p.language.unwrap_or_else(|| "en".into()));
         status.application = Some("Kosha".into());
-        status.media = p.media_ids.iter().filter_map(|id| super::ids::exact(self.data.flavor, id)).collect();
+        status.media = p
+            .media_ids
+            .iter()
+            .filter_map(|id| super::ids::exact(self.data.flavor, id))
+            .collect();
         status.mentions = self.mentions(call, &text);
-        status.in_reply_to = p.in_reply_to_id.as_deref().and_then(|id| super::ids::exact(self.data.flavor, id));
+        status.in_reply_to = p
+            .in_reply_to_id
+            .as_deref()
+            .and_then(|id| super::ids::exact(self.data.flavor, id));
         if let Some(poll) = p.poll {
             status.poll = Some(Poll {
                 seq: self.data.next_poll_seq(),
@@ -162,11 +189,21 @@ impl App {
     /// Stores and answers a ScheduledStatus. Built as text because the
     /// Mastodon flavor repeats the `idempotency` key inside `params`, as
     /// Mastodon 4.6 was seen doing, and ids inside `params` are JSON numbers.
-    fn schedule(&mut self, p: &NewStatus, at: &str, idempotency: Option<&str>) -> Result<String, Response> {
-        let at_ms = clock::parse_rfc3339(at).ok_or_else(|| validation("Scheduled at is invalid"))?;
+    fn schedule(
+        &mut self,
+        p: &NewStatus,
+        at: &str,
+        idempotency: Option<&str>,
+    ) -> Result<String, Response> {
+        let at_ms =
+            clock::parse_rfc3339(at).ok_or_else(|| validation("Scheduled at is invalid"))?;
         let seq = self.data.next_scheduled_seq();
         let flavor = self.data.flavor;
-        let media_seqs: Vec<u64> = p.media_ids.iter().filter_map(|id| super::ids::exact(flavor, id)).collect();
+        let media_seqs: Vec<u64> = p
+            .media_ids
+            .iter()
+            .filter_map(|id| super::ids::exact(flavor, id))
+            .collect();
         let poll = p.poll.as_ref().map(|poll| {
             json!({
                 "options": poll.options,
@@ -175,27 +212,59 @@ impl App {
                 "hide_totals": poll.hide_totals,
             })
         });
-        let media_ids = if p.media_ids.is_empty() { Value::Null } else { json!(p.media_ids) };
+        let media_ids = if p.media_ids.is_empty() {
+            Value::Null
+        } else {
+            json!(p.media_ids)
+        };
         let mut params: Vec<(&str, String)> = vec![
             ("poll", json!(poll).to_string()),
-            ("text", json!(p.text.clone().unwrap_or_default()).to_string()),
-            ("language", json!(p.language.clone().unwrap_or_else(|| "en".into())).to_string()),
+            (
+                "text",
+                json!(p.text.clone().unwrap_or_default()).to_string(),
+            ),
+            (
+                "language",
+                json!(p.language.clone().unwrap_or_else(|| "en".into())).to_string(),
+            ),
             ("media_ids", media_ids.to_string()),
             ("sensitive", json!(p.sensitive).to_string()),
-            ("visibility", json!(p.visibility.clone().unwrap_or_else(|| "public".into())).to_string()),
+            (
+                "visibility",
+                json!(p.visibility.clone().unwrap_or_else(|| "public".into())).to_string(),
+            ),
             ("idempotency", json!(idempotency).to_string()),
             ("scheduled_at", "null".into()),
-            ("spoiler_text", json!(p.spoiler_text.clone().unwrap_or_default()).to_string()),
-            ("application_id", number_or_string(&self.data.id(109_000_000_123_456))),
-            ("in_reply_to_id", p.in_reply_to_id.as_deref().map_or("null".into(), number_or_string)),
+            (
+                "spoiler_text",
+                json!(p.spoiler_text.clone().unwrap_or_default()).to_string(),
+            ),
+            (
+                "application_id",
+                number_or_string(&self.data.id(109_000_000_123_456)),
+            ),
+            (
+                "in_reply_to_id",
+                p.in_reply_to_id
+                    .as_deref()
+                    .map_or("null".into(), number_or_string),
+            ),
             ("with_rate_limit", "false".into()),
         ];
         if flavor == Flavor::Mastodon {
             params.push(("idempotency", json!(idempotency).to_string()));
         }
         let params_text: Vec<String> = params.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-        let ctx = super::render::Ctx { data: &self.data, base: &self.base_url, viewer: None };
-        let media: Vec<String> = media_seqs.iter().filter_map(|m| self.data.media(*m)).map(|m| ctx.media(m).to_string()).collect();
+        let ctx = super::render::Ctx {
+            data: &self.data,
+            base: &self.base_url,
+            viewer: None,
+        };
+        let media: Vec<String> = media_seqs
+            .iter()
+            .filter_map(|m| self.data.media(*m))
+            .map(|m| ctx.media(m).to_string())
+            .collect();
         let body = format!(
             "{{\"id\":{},\"scheduled_at\":{},\"params\":{{{}}},\"media_attachments\":[{}]}}",
             json!(self.data.id(seq)),
@@ -203,7 +272,10 @@ impl App {
             params_text.join(","),
             media.join(",")
         );
-        self.data.scheduled.push(Scheduled { seq, json: body.clone() });
+        self.data.scheduled.push(Scheduled {
+            seq,
+            json: body.clone(),
+        });
         Ok(body)
     }
 }
@@ -219,13 +291,17 @@ fn number_or_string(id: &str) -> String {
 
 fn validate_poll(poll: &NewPoll, has_media: bool) -> Result<(), Response> {
     if has_media {
-        return Err(validation("Media attachments can't be combined with a poll"));
+        return Err(validation(
+            "Media attachments can't be combined with a poll",
+        ));
     }
     if poll.options.len() < 2 {
         return Err(validation("Poll options must have at least 2 items"));
     }
     if poll.options.len() > MAX_POLL_OPTIONS {
-        return Err(validation(&format!("Poll options must have at most {MAX_POLL_OPTIONS} items")));
+        return Err(validation(&format!(
+            "Poll options must have at most {MAX_POLL_OPTIONS} items"
+        )));
     }
     if poll.options.iter().any(|o| o.trim().is_empty()) {
         return Err(validation("Poll options can't be blank"));
@@ -240,12 +316,19 @@ fn validate_poll(poll: &NewPoll, has_media: bool) -> Result<(), Response> {
 /// Reads the parameters from a JSON body, or from a form body plus the query
 /// string (Rails merges all of them).
 fn parse(call: &Call) -> Result<NewStatus, Response> {
-    let content_type = call.req.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let content_type = call
+        .req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if content_type.contains("json") {
         let value: Value = serde_json::from_slice(&call.req.body)
             .map_err(|_| Response::error(400, "Error occurred while parsing request parameters"))?;
         let Value::Object(_) = value else {
-            return Err(Response::error(400, "Error occurred while parsing request parameters"));
+            return Err(Response::error(
+                400,
+                "Error occurred while parsing request parameters",
+            ));
         };
         return Ok(from_json(&value));
     }
@@ -258,15 +341,26 @@ fn parse(call: &Call) -> Result<NewStatus, Response> {
 
 fn from_json(v: &Value) -> NewStatus {
     let poll = v.get("poll").filter(|p| p.is_object()).map(|p| NewPoll {
-        options: p.get("options").and_then(Value::as_array).map(|a| a.iter().filter_map(json_string).collect()).unwrap_or_default(),
-        expires_in: p.get("expires_in").and_then(json_string).and_then(|s| s.trim().parse().ok()),
+        options: p
+            .get("options")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(json_string).collect())
+            .unwrap_or_default(),
+        expires_in: p
+            .get("expires_in")
+            .and_then(json_string)
+            .and_then(|s| s.trim().parse().ok()),
         multiple: p.get("multiple").is_some_and(json_bool),
         hide_totals: p.get("hide_totals").is_some_and(json_bool),
     });
     let text = |key: &str| v.get(key).and_then(json_string);
     NewStatus {
         text: text("status"),
-        media_ids: v.get("media_ids").and_then(Value::as_array).map(|a| a.iter().filter_map(json_string).collect()).unwrap_or_default(),
+        media_ids: v
+            .get("media_ids")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(json_string).collect())
+            .unwrap_or_default(),
         poll,
         in_reply_to_id: text("in_reply_to_id").filter(|s| !s.is_empty()),
         sensitive: v.get("sensitive").is_some_and(json_bool),
@@ -297,10 +391,20 @@ fn json_bool(v: &Value) -> bool {
 }
 
 fn from_pairs(pairs: &[(String, String)]) -> NewStatus {
-    let one = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let one = |key: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
     let many = |key: &str| -> Vec<String> {
         let array_key = format!("{key}[]");
-        pairs.iter().filter(|(k, _)| *k == array_key || k == key).map(|(_, v)| v.clone()).collect()
+        pairs
+            .iter()
+            .filter(|(k, _)| *k == array_key || k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     };
     let has_poll = pairs.iter().any(|(k, _)| k.starts_with("poll["));
     let poll = has_poll.then(|| NewPoll {

@@ -49,17 +49,23 @@ impl Ctx<'_> {
             Some(domain) => format!("https://{domain}"),
             None => self.base.to_string(),
         };
-        (format!("{host}/@{}", a.username), format!("{host}/users/{}", a.username))
+        (
+            format!("{host}/@{}", a.username),
+            format!("{host}/users/{}", a.username),
+        )
     }
 
     pub fn account(&self, a: &Account) -> Value {
         let (url, uri) = self.account_urls(a);
         let hidden_count = a.hides_network && self.flavor() == Flavor::Pixelfed;
         let count = |n: usize| if hidden_count { -1 } else { n as i64 };
-        let last_status_at = self.data.last_status_ms(a.seq).map(|ms| match self.flavor() {
-            Flavor::Mastodon => clock::date(ms),
-            _ => clock::datetime(ms),
-        });
+        let last_status_at = self
+            .data
+            .last_status_ms(a.seq)
+            .map(|ms| match self.flavor() {
+                Flavor::Mastodon => clock::date(ms),
+                _ => clock::datetime(ms),
+            });
         let avatar = format!("{}/avatars/{}.png", self.base, a.username);
         let header = format!("{}/headers/{}.png", self.base, a.username);
         let mut v = json!({
@@ -105,15 +111,18 @@ impl Ctx<'_> {
             obj.insert("fields".into(), json!([]));
         }
         if self.flavor() == Flavor::Pleroma {
-            obj.insert("pleroma".into(), json!({
-                "ap_id": uri,
-                "is_admin": false,
-                "is_moderator": false,
-                "hide_followers": a.hides_network,
-                "hide_follows": a.hides_network,
-                "tags": [],
-                "relationship": {},
-            }));
+            obj.insert(
+                "pleroma".into(),
+                json!({
+                    "ap_id": uri,
+                    "is_admin": false,
+                    "is_moderator": false,
+                    "hide_followers": a.hides_network,
+                    "hide_follows": a.hides_network,
+                    "tags": [],
+                    "relationship": {},
+                }),
+            );
         }
         v
     }
@@ -125,12 +134,20 @@ impl Ctx<'_> {
         if self.flavor() != Flavor::Pleroma {
             source.insert("privacy".into(), json!("public"));
         }
-        let sensitive = if self.flavor() == Flavor::Pixelfed { json!("true") } else { json!(false) };
+        let sensitive = if self.flavor() == Flavor::Pixelfed {
+            json!("true")
+        } else {
+            json!(false)
+        };
         source.insert("sensitive".into(), sensitive);
         // Mastodon 4.6 sends null when the user never chose a language.
         source.insert("language".into(), Value::Null);
         source.insert("note".into(), json!(a.note));
-        let fields: Vec<Value> = a.fields.iter().map(|f| json!({"name": f.name, "value": strip_tags(&f.value), "verified_at": null})).collect();
+        let fields: Vec<Value> = a
+            .fields
+            .iter()
+            .map(|f| json!({"name": f.name, "value": strip_tags(&f.value), "verified_at": null}))
+            .collect();
         source.insert("fields".into(), json!(fields));
         source.insert("follow_requests_count".into(), json!(2));
         let obj = v.as_object_mut().expect("object");
@@ -141,11 +158,17 @@ impl Ctx<'_> {
 
     pub fn status(&self, s: &Status) -> Value {
         let mut v = self.status_fields(s);
-        let reblog = s.reblog_of.and_then(|seq| self.data.status(seq)).map(|r| self.status_fields(r));
+        let reblog = s
+            .reblog_of
+            .and_then(|seq| self.data.status(seq))
+            .map(|r| self.status_fields(r));
         let obj = v.as_object_mut().expect("object");
         if reblog.is_some() {
             obj.insert("url".into(), Value::Null);
-            obj.insert("uri".into(), json!(format!("{}/activity", obj["uri"].as_str().unwrap_or(""))));
+            obj.insert(
+                "uri".into(),
+                json!(format!("{}/activity", obj["uri"].as_str().unwrap_or(""))),
+            );
         }
         obj.insert("reblog".into(), reblog.unwrap_or(Value::Null));
         v
@@ -164,7 +187,10 @@ impl Ctx<'_> {
         } else {
             json!(format!("<p>{}</p>", escape(&s.text)))
         };
-        let in_reply_to_account = s.in_reply_to.and_then(|r| self.data.status(r)).map(|r| self.id(r.author));
+        let in_reply_to_account = s
+            .in_reply_to
+            .and_then(|r| self.data.status(r))
+            .map(|r| self.id(r.author));
         let mut v = json!({
             "id": id,
             "uri": format!("{account_uri}/statuses/{id}"),
@@ -201,23 +227,29 @@ impl Ctx<'_> {
             obj.insert("pinned".into(), json!(own && s.pinned));
         }
         if self.flavor() == Flavor::Pleroma {
-            obj.insert("pleroma".into(), json!({
-                "local": author.domain.is_none(),
-                "conversation_id": s.seq,
-                "content": {"text/plain": s.text},
-                "spoiler_text": {"text/plain": s.spoiler_text},
-                "expires_at": null,
-                "thread_muted": false,
-                "emoji_reactions": [],
-                "parent_visible": s.in_reply_to.is_some(),
-                "pinned_at": null,
-            }));
+            obj.insert(
+                "pleroma".into(),
+                json!({
+                    "local": author.domain.is_none(),
+                    "conversation_id": s.seq,
+                    "content": {"text/plain": s.text},
+                    "spoiler_text": {"text/plain": s.spoiler_text},
+                    "expires_at": null,
+                    "thread_muted": false,
+                    "emoji_reactions": [],
+                    "parent_visible": s.in_reply_to.is_some(),
+                    "pinned_at": null,
+                }),
+            );
         }
         v
     }
 
     fn viewer_reblogged(&self, s: &Status) -> bool {
-        self.data.statuses.iter().any(|r| r.reblog_of == Some(s.seq) && Some(r.author) == self.viewer)
+        self.data
+            .statuses
+            .iter()
+            .any(|r| r.reblog_of == Some(s.seq) && Some(r.author) == self.viewer)
     }
 
     fn mention(&self, a: &Account) -> Value {
@@ -254,7 +286,10 @@ impl Ctx<'_> {
             }
         }
         if self.flavor() == Flavor::Pleroma {
-            obj.insert("pleroma".into(), json!({"mime_type": if m.kind == "video" { "video/mp4" } else { "image/png" }}));
+            obj.insert(
+                "pleroma".into(),
+                json!({"mime_type": if m.kind == "video" { "video/mp4" } else { "image/png" }}),
+            );
         }
         v
     }
@@ -301,7 +336,11 @@ impl Ctx<'_> {
     }
 
     fn card(&self, c: &data::Card) -> Value {
-        let width = if self.flavor() == Flavor::Pixelfed { json!("400") } else { json!(400) };
+        let width = if self.flavor() == Flavor::Pixelfed {
+            json!("400")
+        } else {
+            json!(400)
+        };
         json!({
             "url": c.url,
             "title": c.title,

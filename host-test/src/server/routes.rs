@@ -31,7 +31,10 @@ pub struct App {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Auth {
     Anonymous,
-    User { account: u64, write: bool },
+    User {
+        account: u64,
+        write: bool,
+    },
     /// A client-credentials token: no user behind it.
     AppOnly,
     /// A user whose login is disabled.
@@ -59,7 +62,10 @@ impl Call<'_> {
         match self.auth {
             Auth::User { account, .. } => Ok(account),
             Auth::Anonymous => Err(invalid_token()),
-            Auth::AppOnly => Err(Response::error(422, "This method requires an authenticated user")),
+            Auth::AppOnly => Err(Response::error(
+                422,
+                "This method requires an authenticated user",
+            )),
             Auth::Disabled => Err(Response::error(403, "Your login is currently disabled")),
         }
     }
@@ -80,7 +86,10 @@ impl Call<'_> {
 
 /// Form and query booleans as Rails reads them.
 pub fn truthy(value: &str) -> bool {
-    matches!(value.to_ascii_lowercase().as_str(), "true" | "1" | "on" | "yes" | "t")
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "true" | "1" | "on" | "yes" | "t"
+    )
 }
 
 pub fn invalid_token() -> Response {
@@ -93,15 +102,26 @@ pub fn invalid_token() -> Response {
 fn bearer(req: &Request) -> Option<String> {
     let value = req.header("authorization")?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 fn authenticate(token: Option<&str>) -> Result<Auth, Response> {
     match token {
         None => Ok(Auth::Anonymous),
-        Some(USER_TOKEN) => Ok(Auth::User { account: data::ALICE, write: true }),
-        Some(READ_ONLY_TOKEN) => Ok(Auth::User { account: data::ALICE, write: false }),
-        Some(BOB_TOKEN) => Ok(Auth::User { account: data::BOB, write: true }),
+        Some(USER_TOKEN) => Ok(Auth::User {
+            account: data::ALICE,
+            write: true,
+        }),
+        Some(READ_ONLY_TOKEN) => Ok(Auth::User {
+            account: data::ALICE,
+            write: false,
+        }),
+        Some(BOB_TOKEN) => Ok(Auth::User {
+            account: data::BOB,
+            write: true,
+        }),
         Some(APP_TOKEN) => Ok(Auth::AppOnly),
         Some(DISABLED_TOKEN) => Ok(Auth::Disabled),
         // STALE_TOKEN and anything unknown.
@@ -181,14 +201,19 @@ impl App {
 
     /// Answers one request (canned failures are handled by the caller).
     pub fn handle(&mut self, req: &Request) -> Response {
-        if self.flavor() == Flavor::GoToSocial && req.header("user-agent").is_none_or(str::is_empty) {
+        if self.flavor() == Flavor::GoToSocial && req.header("user-agent").is_none_or(str::is_empty)
+        {
             // GoToSocial rejects clients that do not say who they are, before anything else.
             return Response::error(418, "I'm a teapot: no user-agent");
         }
         let token = bearer(req);
         let mut response = match authenticate(token.as_deref()) {
             Ok(auth) => {
-                let call = Call { req, auth, token: token.clone() };
+                let call = Call {
+                    req,
+                    auth,
+                    token: token.clone(),
+                };
                 self.route(&call).unwrap_or_else(|error| error)
             }
             Err(error) => error,
@@ -226,7 +251,10 @@ impl App {
     }
 
     fn add_rate_headers(&mut self, response: &mut Response, token: &str) {
-        let remaining = self.rate_remaining.entry(token.to_string()).or_insert(RATE_LIMIT);
+        let remaining = self
+            .rate_remaining
+            .entry(token.to_string())
+            .or_insert(RATE_LIMIT);
         *remaining = remaining.saturating_sub(1);
         let remaining = *remaining;
         let now = clock::now_ms();
@@ -242,7 +270,11 @@ impl App {
     }
 
     pub fn ctx(&self, call: &Call) -> Ctx<'_> {
-        Ctx { data: &self.data, base: &self.base_url, viewer: call.viewer() }
+        Ctx {
+            data: &self.data,
+            base: &self.base_url,
+            viewer: call.viewer(),
+        }
     }
 
     /// The names this server answers to in `user@domain` (with and without port).
@@ -253,7 +285,10 @@ impl App {
             domains.push(host.to_string());
             domains.push(host.rsplit_once(':').map_or(host, |(h, _)| h).to_string());
         }
-        domains.push(own.rsplit_once(':').map_or(own.clone(), |(h, _)| h.to_string()));
+        domains.push(
+            own.rsplit_once(':')
+                .map_or(own.clone(), |(h, _)| h.to_string()),
+        );
         domains
     }
 
@@ -262,7 +297,10 @@ impl App {
     fn verify_credentials(&self, call: &Call) -> Result<Response, Response> {
         let user = call.require_user()?;
         let account = self.data.account(user).expect("token owner exists");
-        Ok(Response::json(200, &self.ctx(call).credential_account(account)))
+        Ok(Response::json(
+            200,
+            &self.ctx(call).credential_account(account),
+        ))
     }
 
     /// An account by id: 404 unknown, 410 gone.
@@ -295,9 +333,16 @@ impl App {
         if account.suspended {
             return Ok(self.status_page(call, 200, &page, Vec::new()));
         }
-        let tagged = call.req.query_value("tagged").map(|t| t.trim_start_matches('#').to_lowercase());
-        let (only_media, no_replies, no_reblogs, pinned) =
-            (call.flag("only_media"), call.flag("exclude_replies"), call.flag("exclude_reblogs"), call.flag("pinned"));
+        let tagged = call
+            .req
+            .query_value("tagged")
+            .map(|t| t.trim_start_matches('#').to_lowercase());
+        let (only_media, no_replies, no_reblogs, pinned) = (
+            call.flag("only_media"),
+            call.flag("exclude_replies"),
+            call.flag("exclude_reblogs"),
+            call.flag("pinned"),
+        );
         let viewer = call.viewer();
         let items = self.newest_first(|s| {
             s.author == account.seq
@@ -313,7 +358,9 @@ impl App {
 
     /// Mastodon keeps self-replies (threads) when excluding replies.
     fn is_reply_to_other(&self, s: &Status) -> bool {
-        s.in_reply_to.and_then(|r| self.data.status(r)).is_some_and(|r| r.author != s.author)
+        s.in_reply_to
+            .and_then(|r| self.data.status(r))
+            .is_some_and(|r| r.author != s.author)
     }
 
     /// Followers (or followings) newest follow first; the cursors are Follow
@@ -329,13 +376,23 @@ impl App {
             .data
             .follows
             .iter()
-            .filter(|f| if followers { f.followee == account.seq } else { f.follower == account.seq })
+            .filter(|f| {
+                if followers {
+                    f.followee == account.seq
+                } else {
+                    f.follower == account.seq
+                }
+            })
             .map(|f| (f.seq, if followers { f.follower } else { f.followee }))
             .collect();
         follows.sort_by_key(|f| std::cmp::Reverse(f.0));
         let selected = paginate(follows, &page);
         let ctx = self.ctx(call);
-        let items: Vec<Value> = selected.iter().filter_map(|(_, a)| self.data.account(*a)).map(|a| ctx.account(a)).collect();
+        let items: Vec<Value> = selected
+            .iter()
+            .filter_map(|(_, a)| self.data.account(*a))
+            .map(|a| ctx.account(a))
+            .collect();
         let cursors: Vec<u64> = selected.iter().map(|(c, _)| *c).collect();
         Ok(self.paged(call.req, 200, &page, items, &cursors))
     }
@@ -344,7 +401,9 @@ impl App {
 
     fn get_status(&self, call: &Call, id: &str) -> Result<Response, Response> {
         match self.data.status_by_id(id) {
-            Some(s) if self.data.visible(s, call.viewer()) => Ok(Response::json(200, &self.ctx(call).status(s))),
+            Some(s) if self.data.visible(s, call.viewer()) => {
+                Ok(Response::json(200, &self.ctx(call).status(s)))
+            }
             _ => Err(Response::error(404, "Record not found")),
         }
     }
@@ -353,7 +412,8 @@ impl App {
         let user = call.require_user()?;
         let page = self.page_request(call.req, 20, 40);
         let items = self.newest_first(|s| {
-            (s.author == user || self.data.follows(user, s.author)) && self.data.visible(s, Some(user))
+            (s.author == user || self.data.follows(user, s.author))
+                && self.data.visible(s, Some(user))
         });
         // While the feed is rebuilt Mastodon answers 206 with what it has.
         let status = if self.home_rebuilding { 206 } else { 200 };
@@ -362,7 +422,10 @@ impl App {
 
     /// Public/local/remote/media filters shared by the public and tag timelines.
     fn public_filter(&self, call: &Call, s: &Status) -> bool {
-        let remote = self.data.account(s.author).is_some_and(|a| a.domain.is_some());
+        let remote = self
+            .data
+            .account(s.author)
+            .is_some_and(|a| a.domain.is_some());
         s.visibility == "public"
             && s.reblog_of.is_none()
             && (!call.flag("local") || !remote)
@@ -378,14 +441,21 @@ impl App {
 
     fn tag_timeline(&self, call: &Call, tag: &str) -> Result<Response, Response> {
         let page = self.page_request(call.req, 20, 40);
-        let lower = |v: Vec<String>| -> Vec<String> { v.into_iter().map(|t| t.trim_start_matches('#').to_lowercase()).collect() };
+        let lower = |v: Vec<String>| -> Vec<String> {
+            v.into_iter()
+                .map(|t| t.trim_start_matches('#').to_lowercase())
+                .collect()
+        };
         let tag = tag.trim_start_matches('#').to_lowercase();
         let any = lower(call.req.query_values("any"));
         let all = lower(call.req.query_values("all"));
         let none = lower(call.req.query_values("none"));
         let items = self.newest_first(|s| {
             let has = |t: &String| s.tags.contains(t);
-            (has(&tag) || any.iter().any(has)) && all.iter().all(has) && !none.iter().any(has) && self.public_filter(call, s)
+            (has(&tag) || any.iter().any(has))
+                && all.iter().all(has)
+                && !none.iter().any(has)
+                && self.public_filter(call, s)
         });
         Ok(self.status_page(call, 200, &page, items))
     }
@@ -397,20 +467,37 @@ impl App {
             return Err(Response::error(404, "Record not found"));
         };
         let page = self.page_request(call.req, 20, 40);
-        let items = self.newest_first(|s| list.members.contains(&s.author) && self.data.visible(s, Some(user)));
+        let items = self
+            .newest_first(|s| list.members.contains(&s.author) && self.data.visible(s, Some(user)));
         Ok(self.status_page(call, 200, &page, items))
     }
 
     /// Sequence numbers of matching statuses, newest first.
     fn newest_first(&self, keep: impl Fn(&Status) -> bool) -> Vec<u64> {
-        self.data.statuses.iter().rev().filter(|s| keep(s)).map(|s| s.seq).collect()
+        self.data
+            .statuses
+            .iter()
+            .rev()
+            .filter(|s| keep(s))
+            .map(|s| s.seq)
+            .collect()
     }
 
-    fn status_page(&self, call: &Call, status: u16, page: &PageRequest, seqs: Vec<u64>) -> Response {
+    fn status_page(
+        &self,
+        call: &Call,
+        status: u16,
+        page: &PageRequest,
+        seqs: Vec<u64>,
+    ) -> Response {
         let selected = paginate(seqs.into_iter().map(|s| (s, ())).collect(), page);
         let cursors: Vec<u64> = selected.iter().map(|(s, _)| *s).collect();
         let ctx = self.ctx(call);
-        let items = cursors.iter().filter_map(|s| self.data.status(*s)).map(|s| ctx.status(s)).collect();
+        let items = cursors
+            .iter()
+            .filter_map(|s| self.data.status(*s))
+            .map(|s| ctx.status(s))
+            .collect();
         self.paged(call.req, status, page, items, &cursors)
     }
 
@@ -419,7 +506,10 @@ impl App {
     fn search(&self, call: &Call) -> Result<Response, Response> {
         let q = call.req.query_value("q").unwrap_or("").trim().to_string();
         if q.is_empty() {
-            return Err(Response::error(400, "param is missing or the value is empty: q"));
+            return Err(Response::error(
+                400,
+                "param is missing or the value is empty: q",
+            ));
         }
         if call.flag("resolve") {
             call.require_user()?;
@@ -427,12 +517,32 @@ impl App {
         let kind = call.req.query_value("type");
         let wants = |k: &str| kind.is_none_or(|t| t.is_empty() || t == k);
         let limit = parse_limit(call.req, 20, 40);
-        let offset: usize = call.req.query_value("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
-        let window = |v: Vec<Value>| -> Vec<Value> { v.into_iter().skip(offset).take(limit).collect() };
-        let accounts = if wants("accounts") { window(self.search_accounts(call, &q)) } else { vec![] };
-        let statuses = if wants("statuses") { window(self.search_statuses(call, &q)) } else { vec![] };
-        let hashtags = if wants("hashtags") { window(self.search_hashtags(call, &q)) } else { vec![] };
-        Ok(Response::json(200, &json!({"accounts": accounts, "statuses": statuses, "hashtags": hashtags})))
+        let offset: usize = call
+            .req
+            .query_value("offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        let window =
+            |v: Vec<Value>| -> Vec<Value> { v.into_iter().skip(offset).take(limit).collect() };
+        let accounts = if wants("accounts") {
+            window(self.search_accounts(call, &q))
+        } else {
+            vec![]
+        };
+        let statuses = if wants("statuses") {
+            window(self.search_statuses(call, &q))
+        } else {
+            vec![]
+        };
+        let hashtags = if wants("hashtags") {
+            window(self.search_hashtags(call, &q))
+        } else {
+            vec![]
+        };
+        Ok(Response::json(
+            200,
+            &json!({"accounts": accounts, "statuses": statuses, "hashtags": hashtags}),
+        ))
     }
 
     fn search_accounts(&self, call: &Call, q: &str) -> Vec<Value> {
@@ -444,7 +554,9 @@ impl App {
             .iter()
             .filter(|a| !a.gone)
             .filter(|a| {
-                [a.username.as_str(), &a.acct(), a.display_name.as_str()].iter().any(|f| f.to_lowercase().contains(&needle))
+                [a.username.as_str(), &a.acct(), a.display_name.as_str()]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&needle))
             })
             .filter(|a| !following || call.viewer().is_some_and(|v| self.data.follows(v, a.seq)))
             .map(|a| ctx.account(a))
@@ -453,9 +565,18 @@ impl App {
 
     fn search_statuses(&self, call: &Call, q: &str) -> Vec<Value> {
         let needle = q.to_lowercase();
-        let author = call.req.query_value("account_id").map(|id| super::ids::decode(self.flavor(), id));
-        let max_id = call.req.query_value("max_id").map(|id| self.data.cursor(id));
-        let min_id = call.req.query_value("min_id").map(|id| self.data.cursor(id));
+        let author = call
+            .req
+            .query_value("account_id")
+            .map(|id| super::ids::decode(self.flavor(), id));
+        let max_id = call
+            .req
+            .query_value("max_id")
+            .map(|id| self.data.cursor(id));
+        let min_id = call
+            .req
+            .query_value("min_id")
+            .map(|id| self.data.cursor(id));
         let ctx = self.ctx(call);
         self.data
             .statuses
@@ -539,7 +660,11 @@ impl App {
     // ---- pagination -----------------------------------------------------
 
     pub fn page_request(&self, req: &Request, default: usize, max: usize) -> PageRequest {
-        let cursor = |key: &str| req.query_value(key).filter(|v| !v.is_empty()).map(|v| self.data.cursor(v));
+        let cursor = |key: &str| {
+            req.query_value(key)
+                .filter(|v| !v.is_empty())
+                .map(|v| self.data.cursor(v))
+        };
         PageRequest {
             max_id: cursor("max_id"),
             since_id: cursor("since_id"),
@@ -549,7 +674,14 @@ impl App {
     }
 
     /// A JSON array with its RFC 8288 Link header.
-    fn paged(&self, req: &Request, status: u16, page: &PageRequest, items: Vec<Value>, cursors: &[u64]) -> Response {
+    fn paged(
+        &self,
+        req: &Request,
+        status: u16,
+        page: &PageRequest,
+        items: Vec<Value>,
+        cursors: &[u64],
+    ) -> Response {
         let response = Response::json(status, &Value::Array(items));
         match self.link_header(req, page, cursors) {
             Some(link) => response.with_header("Link", link),
@@ -562,7 +694,10 @@ impl App {
     /// the page has items. Other query parameters are kept.
     fn link_header(&self, req: &Request, page: &PageRequest, cursors: &[u64]) -> Option<String> {
         let (first, last) = (cursors.first()?, cursors.last()?);
-        let host = req.header("host").map(str::to_string).unwrap_or_else(|| self.base_url.trim_start_matches("http://").into());
+        let host = req
+            .header("host")
+            .map(str::to_string)
+            .unwrap_or_else(|| self.base_url.trim_start_matches("http://").into());
         let others: String = req
             .query
             .iter()
@@ -570,11 +705,20 @@ impl App {
             .map(|(k, v)| format!("&{}={}", http::percent_encode(k), http::percent_encode(v)))
             .collect();
         let url = |key: &str, seq: u64| {
-            format!("<http://{host}{}?{key}={}&limit={}{others}>", req.path, self.data.id(seq), page.limit)
+            format!(
+                "<http://{host}{}?{key}={}&limit={}{others}>",
+                req.path,
+                self.data.id(seq),
+                page.limit
+            )
         };
-        let next = (cursors.len() >= page.limit).then(|| format!("{}; rel=\"next\"", url("max_id", *last)));
+        let next = (cursors.len() >= page.limit)
+            .then(|| format!("{}; rel=\"next\"", url("max_id", *last)));
         let pleroma = self.flavor() == Flavor::Pleroma;
-        let prev = format!("{}; rel=\"prev\"", url(if pleroma { "since_id" } else { "min_id" }, *first));
+        let prev = format!(
+            "{}; rel=\"prev\"",
+            url(if pleroma { "since_id" } else { "min_id" }, *first)
+        );
         let links: Vec<String> = match next {
             Some(next) if pleroma => vec![prev, next],
             Some(next) => vec![next, prev],
@@ -586,7 +730,9 @@ impl App {
 
 /// `limit` clamped to 1..=max (servers clamp rather than refuse).
 pub fn parse_limit(req: &Request, default: usize, max: usize) -> usize {
-    req.query_value("limit").and_then(|l| l.trim().parse::<i64>().ok()).map_or(default, |l| l.clamp(1, max as i64) as usize)
+    req.query_value("limit")
+        .and_then(|l| l.trim().parse::<i64>().ok())
+        .map_or(default, |l| l.clamp(1, max as i64) as usize)
 }
 
 /// Applies a page request to items sorted newest (largest cursor) first.

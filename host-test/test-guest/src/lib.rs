@@ -8,7 +8,11 @@ struct Misbehaving;
 
 impl Guest for Misbehaving {
     fn fetch(url: String) -> Result<u16, String> {
-        waki::Client::new().get(&url).send().map(|r| r.status_code()).map_err(|e| format!("{e:#}"))
+        waki::Client::new()
+            .get(&url)
+            .send()
+            .map(|r| r.status_code())
+            .map_err(|e| format!("{e:#}"))
     }
 
     fn grow_memory(mebibytes: u32) -> u32 {
@@ -35,7 +39,11 @@ impl Guest for Misbehaving {
         let mut pending = Vec::new();
         for _ in 0..count {
             let request = types::OutgoingRequest::new(types::Fields::new());
-            let _ = request.set_scheme(Some(&if scheme == "https" { types::Scheme::Https } else { types::Scheme::Http }));
+            let _ = request.set_scheme(Some(&if scheme == "https" {
+                types::Scheme::Https
+            } else {
+                types::Scheme::Http
+            }));
             let _ = request.set_authority(Some(&authority));
             let _ = request.set_path_with_query(Some("/api/v1/timelines/public"));
             if let Ok(future) = outgoing_handler::handle(request, None) {

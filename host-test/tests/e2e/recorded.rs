@@ -26,7 +26,13 @@ fn recordings() -> Option<Vec<Value>> {
     if !json.exists() {
         std::fs::create_dir_all(&dir).ok()?;
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recordings/extract.py");
-        let status = Command::new("python3").arg(script).arg(SDIST).arg(&dir).arg(&json).status().ok()?;
+        let status = Command::new("python3")
+            .arg(script)
+            .arg(SDIST)
+            .arg(&dir)
+            .arg(&json)
+            .status()
+            .ok()?;
         if !status.success() {
             return None;
         }
@@ -70,13 +76,16 @@ fn json_pairs(body: &Value) -> Vec<(String, String)> {
                 ("poll", Value::Object(poll)) => {
                     for (pk, pv) in poll {
                         match pv {
-                            Value::Array(items) => pairs.extend(items.iter().map(|i| (format!("poll[{pk}][]"), scalar(i)))),
+                            Value::Array(items) => pairs
+                                .extend(items.iter().map(|i| (format!("poll[{pk}][]"), scalar(i)))),
                             Value::Null => {}
                             other => pairs.push((format!("poll[{pk}]"), scalar(other))),
                         }
                     }
                 }
-                (_, Value::Array(items)) => pairs.extend(items.iter().map(|i| (format!("{key}[]"), scalar(i)))),
+                (_, Value::Array(items)) => {
+                    pairs.extend(items.iter().map(|i| (format!("{key}[]"), scalar(i))))
+                }
                 (_, other) => pairs.push((key.clone(), scalar(other))),
             }
         }
@@ -112,10 +121,17 @@ impl Params {
         self.take(key).is_some()
     }
     fn number(&mut self, key: &str) -> Result<Option<u32>, String> {
-        self.take(key).map(|v| v.parse().map_err(|_| format!("{key}={v}"))).transpose()
+        self.take(key)
+            .map(|v| v.parse().map_err(|_| format!("{key}={v}")))
+            .transpose()
     }
     fn page(&mut self) -> Result<PageRequest, String> {
-        Ok(PageRequest { max_id: self.take("max_id"), since_id: self.take("since_id"), min_id: self.take("min_id"), limit: self.number("limit")? })
+        Ok(PageRequest {
+            max_id: self.take("max_id"),
+            since_id: self.take("since_id"),
+            min_id: self.take("min_id"),
+            limit: self.number("limit")?,
+        })
     }
     fn done(self, call: Call) -> Result<Call, String> {
         match self.0.keys().next() {
@@ -125,29 +141,57 @@ impl Params {
     }
 }
 
-fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str) -> Result<Call, String> {
-    let segments: Vec<String> = path.trim_start_matches('/').split('/').map(decode).collect();
+fn to_call(
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &str,
+    content_type: &str,
+) -> Result<Call, String> {
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(decode)
+        .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let mut p = Params(canonical(parse_form(query)));
-    let public = |p: &mut Params| PublicFilters { local: p.flag("local"), remote: p.flag("remote"), only_media: p.flag("only_media") };
+    let public = |p: &mut Params| PublicFilters {
+        local: p.flag("local"),
+        remote: p.flag("remote"),
+        only_media: p.flag("only_media"),
+    };
     match (method, segments.as_slice()) {
         ("GET", ["api", "v1", "accounts", "verify_credentials"]) => p.done(Call::Verify),
         ("GET", ["api", "v1", "accounts", "lookup"]) => {
             let acct = p.take("acct").ok_or("no acct")?;
             p.done(Call::Lookup(acct))
         }
-        ("GET", ["api", "v1", "accounts", id]) if id.bytes().all(|b| b.is_ascii_digit()) => p.done(Call::Account(id.to_string())),
+        ("GET", ["api", "v1", "accounts", id]) if id.bytes().all(|b| b.is_ascii_digit()) => {
+            p.done(Call::Account(id.to_string()))
+        }
         ("GET", ["api", "v1", "accounts", id, "statuses"]) => {
             let filters = StatusFilters {
-                only_media: p.flag("only_media"), exclude_replies: p.flag("exclude_replies"),
-                exclude_reblogs: p.flag("exclude_reblogs"), pinned: p.flag("pinned"), tagged: p.take("tagged"),
+                only_media: p.flag("only_media"),
+                exclude_replies: p.flag("exclude_replies"),
+                exclude_reblogs: p.flag("exclude_reblogs"),
+                pinned: p.flag("pinned"),
+                tagged: p.take("tagged"),
             };
             let page = p.page()?;
             p.done(Call::Statuses(id.to_string(), filters, page))
         }
-        ("GET", ["api", "v1", "accounts", id, "followers"]) => { let page = p.page()?; p.done(Call::Followers(id.to_string(), page)) }
-        ("GET", ["api", "v1", "accounts", id, "following"]) => { let page = p.page()?; p.done(Call::Following(id.to_string(), page)) }
-        ("GET", ["api", "v1", "timelines", "home"]) => { let page = p.page()?; p.done(Call::Timeline(Timeline::Home, page)) }
+        ("GET", ["api", "v1", "accounts", id, "followers"]) => {
+            let page = p.page()?;
+            p.done(Call::Followers(id.to_string(), page))
+        }
+        ("GET", ["api", "v1", "accounts", id, "following"]) => {
+            let page = p.page()?;
+            p.done(Call::Following(id.to_string(), page))
+        }
+        ("GET", ["api", "v1", "timelines", "home"]) => {
+            let page = p.page()?;
+            p.done(Call::Timeline(Timeline::Home, page))
+        }
         ("GET", ["api", "v1", "timelines", "public"]) => {
             let filters = public(&mut p);
             let page = p.page()?;
@@ -157,9 +201,21 @@ fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str
             let (any, all, none) = (p.list("any[]"), p.list("all[]"), p.list("none[]"));
             let filters = public(&mut p);
             let page = p.page()?;
-            p.done(Call::Timeline(Timeline::Hashtag(HashtagTimeline { hashtag: tag.to_string(), any, all, none, filters }), page))
+            p.done(Call::Timeline(
+                Timeline::Hashtag(HashtagTimeline {
+                    hashtag: tag.to_string(),
+                    any,
+                    all,
+                    none,
+                    filters,
+                }),
+                page,
+            ))
         }
-        ("GET", ["api", "v1", "timelines", "list", id]) => { let page = p.page()?; p.done(Call::Timeline(Timeline::List(id.to_string()), page)) }
+        ("GET", ["api", "v1", "timelines", "list", id]) => {
+            let page = p.page()?;
+            p.done(Call::Timeline(Timeline::List(id.to_string()), page))
+        }
         ("GET", ["api", "v2", "search"]) => {
             let q = p.take("q").ok_or("no q")?;
             let kind = match p.take("type").as_deref() {
@@ -170,9 +226,15 @@ fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str
                 Some(other) => return Err(format!("type={other}")),
             };
             let options = SearchOptions {
-                kind, resolve: p.flag("resolve"), following: p.flag("following"), account_id: p.take("account_id"),
-                exclude_unreviewed: p.flag("exclude_unreviewed"), max_id: p.take("max_id"), min_id: p.take("min_id"),
-                limit: p.number("limit")?, offset: p.number("offset")?,
+                kind,
+                resolve: p.flag("resolve"),
+                following: p.flag("following"),
+                account_id: p.take("account_id"),
+                exclude_unreviewed: p.flag("exclude_unreviewed"),
+                max_id: p.take("max_id"),
+                min_id: p.take("min_id"),
+                limit: p.number("limit")?,
+                offset: p.number("offset")?,
             };
             p.done(Call::Search(q, options))
         }
@@ -184,7 +246,9 @@ fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str
             };
             let mut b = Params(canonical(pairs));
             let poll_options = b.list("poll[options][]");
-            let poll = if poll_options.is_empty() { None } else {
+            let poll = if poll_options.is_empty() {
+                None
+            } else {
                 Some(NewPoll {
                     options: poll_options,
                     expires_in: b.number("poll[expires_in]")?.ok_or("poll without expiry")?,
@@ -194,10 +258,16 @@ fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str
             };
             let visibility = b.take("visibility").as_deref().map(parse_visibility);
             let status = NewStatus {
-                text: b.take("status"), visibility, spoiler_text: b.take("spoiler_text"),
-                sensitive: b.flag("sensitive").then_some(true), language: b.take("language"),
-                in_reply_to_id: b.take("in_reply_to_id"), media_ids: b.list("media_ids[]"), poll,
-                scheduled_at: b.take("scheduled_at"), idempotency_key: None,
+                text: b.take("status"),
+                visibility,
+                spoiler_text: b.take("spoiler_text"),
+                sensitive: b.flag("sensitive").then_some(true),
+                language: b.take("language"),
+                in_reply_to_id: b.take("in_reply_to_id"),
+                media_ids: b.list("media_ids[]"),
+                poll,
+                scheduled_at: b.take("scheduled_at"),
+                idempotency_key: None,
             };
             b.done(Call::Post(status))
         }
@@ -207,7 +277,9 @@ fn to_call(method: &str, path: &str, query: &str, body: &str, content_type: &str
 
 fn run(client: &Client, call: &Call) -> Result<Value, Error> {
     fn json<T: serde::Serialize>(outcome: Outcome<T>) -> Result<Value, Error> {
-        outcome.expect("no host failure").map(|v| serde_json::to_value(v).expect("serializes"))
+        outcome
+            .expect("no host failure")
+            .map(|v| serde_json::to_value(v).expect("serializes"))
     }
     match call {
         Call::Verify => json(client.verify_credentials()),
@@ -227,15 +299,37 @@ fn run(client: &Client, call: &Call) -> Result<Value, Error> {
 fn same_status(recorded: &Value, ours: &Value) -> Result<(), String> {
     let post = &ours["post"];
     let text = |v: &Value| v.as_str().unwrap_or("").to_string();
-    if text(&recorded["id"]) != text(&post["id"]) { return Err(format!("id {} != {}", recorded["id"], post["id"])); }
-    if text(&recorded["content"]) != text(&post["content"]) { return Err(format!("content of {}", recorded["id"])); }
-    if text(&recorded["account"]["id"]) != text(&post["account"]["id"]) { return Err(format!("account of {}", recorded["id"])); }
-    if text(&recorded["spoiler_text"]) != text(&post["spoiler_text"]) { return Err(format!("spoiler of {}", recorded["id"])); }
-    let recorded_media: Vec<String> = recorded["media_attachments"].as_array().map(|m| m.iter().map(|a| text(&a["id"])).collect()).unwrap_or_default();
-    let our_media: Vec<String> = post["media_attachments"].as_array().map(|m| m.iter().map(|a| text(&a["id"])).collect()).unwrap_or_default();
-    if recorded_media != our_media { return Err(format!("media of {}", recorded["id"])); }
-    if recorded["reblog"].is_object() && text(&recorded["reblog"]["id"]) != text(&ours["reblog"]["id"]) { return Err(format!("reblog of {}", recorded["id"])); }
-    if recorded["poll"].is_object() != ours["post"]["poll"].is_object() { return Err(format!("poll of {}", recorded["id"])); }
+    if text(&recorded["id"]) != text(&post["id"]) {
+        return Err(format!("id {} != {}", recorded["id"], post["id"]));
+    }
+    if text(&recorded["content"]) != text(&post["content"]) {
+        return Err(format!("content of {}", recorded["id"]));
+    }
+    if text(&recorded["account"]["id"]) != text(&post["account"]["id"]) {
+        return Err(format!("account of {}", recorded["id"]));
+    }
+    if text(&recorded["spoiler_text"]) != text(&post["spoiler_text"]) {
+        return Err(format!("spoiler of {}", recorded["id"]));
+    }
+    let recorded_media: Vec<String> = recorded["media_attachments"]
+        .as_array()
+        .map(|m| m.iter().map(|a| text(&a["id"])).collect())
+        .unwrap_or_default();
+    let our_media: Vec<String> = post["media_attachments"]
+        .as_array()
+        .map(|m| m.iter().map(|a| text(&a["id"])).collect())
+        .unwrap_or_default();
+    if recorded_media != our_media {
+        return Err(format!("media of {}", recorded["id"]));
+    }
+    if recorded["reblog"].is_object()
+        && text(&recorded["reblog"]["id"]) != text(&ours["reblog"]["id"])
+    {
+        return Err(format!("reblog of {}", recorded["id"]));
+    }
+    if recorded["poll"].is_object() != ours["post"]["poll"].is_object() {
+        return Err(format!("poll of {}", recorded["id"]));
+    }
     Ok(())
 }
 
@@ -245,34 +339,53 @@ fn same_account(recorded: &Value, ours: &Value) -> Result<(), String> {
             return Err(format!("account {}: {key}", recorded["id"]));
         }
     }
-    if recorded["followers_count"].as_i64() != ours["followers_count"].as_i64() { return Err(format!("account {}: followers_count", recorded["id"])); }
+    if recorded["followers_count"].as_i64() != ours["followers_count"].as_i64() {
+        return Err(format!("account {}: followers_count", recorded["id"]));
+    }
     Ok(())
 }
 
-fn compare_result(call: &Call, recorded: &Value, ours: &Value, link: Option<&str>) -> Result<(), String> {
+fn compare_result(
+    call: &Call,
+    recorded: &Value,
+    ours: &Value,
+    link: Option<&str>,
+) -> Result<(), String> {
     let items = |v: &Value| v.as_array().cloned().unwrap_or_default();
     match call {
         Call::Verify => same_account(recorded, &ours["value"]["account"]),
         Call::Account(_) | Call::Lookup(_) => same_account(recorded, &ours["value"]),
         Call::Post(_) => match (&ours["value"]["Published"], &ours["value"]["Scheduled"]) {
             (published, _) if published.is_object() => same_status(recorded, published),
-            (_, scheduled) if scheduled.is_object() => (recorded["id"] == scheduled["id"]).then_some(()).ok_or("scheduled id".into()),
+            (_, scheduled) if scheduled.is_object() => (recorded["id"] == scheduled["id"])
+                .then_some(())
+                .ok_or("scheduled id".into()),
             _ => Err("no result".into()),
         },
         Call::Search(..) => {
             let (r, o) = (items(&recorded["accounts"]), items(&ours["accounts"]));
-            if r.len() != o.len() { return Err("accounts count".into()); }
+            if r.len() != o.len() {
+                return Err("accounts count".into());
+            }
             r.iter().zip(&o).try_for_each(|(r, o)| same_account(r, o))?;
             let (r, o) = (items(&recorded["statuses"]), items(&ours["statuses"]));
-            if r.len() != o.len() { return Err("statuses count".into()); }
+            if r.len() != o.len() {
+                return Err("statuses count".into());
+            }
             r.iter().zip(&o).try_for_each(|(r, o)| same_status(r, o))?;
-            (items(&recorded["hashtags"]).len() == items(&ours["hashtags"]).len()).then_some(()).ok_or("hashtags count".into())
+            (items(&recorded["hashtags"]).len() == items(&ours["hashtags"]).len())
+                .then_some(())
+                .ok_or("hashtags count".into())
         }
         Call::Followers(..) | Call::Following(..) | Call::Statuses(..) | Call::Timeline(..) => {
             let (r, o) = (items(recorded), items(&ours["items"]));
-            if r.len() != o.len() { return Err(format!("{} items recorded, {} returned", r.len(), o.len())); }
+            if r.len() != o.len() {
+                return Err(format!("{} items recorded, {} returned", r.len(), o.len()));
+            }
             match call {
-                Call::Followers(..) | Call::Following(..) => r.iter().zip(&o).try_for_each(|(r, o)| same_account(r, o))?,
+                Call::Followers(..) | Call::Following(..) => {
+                    r.iter().zip(&o).try_for_each(|(r, o)| same_account(r, o))?
+                }
                 _ => r.iter().zip(&o).try_for_each(|(r, o)| same_status(r, o))?,
             }
             // The cursors are those of the recorded Link header, and there
@@ -282,12 +395,21 @@ fn compare_result(call: &Call, recorded: &Value, ours: &Value, link: Option<&str
             }
             if let Some(link) = link {
                 for (rel, key) in [("next", "max_id"), ("prev", "min_id")] {
-                    let recorded_cursor = link.split(',').find(|l| l.contains(&format!("rel=\"{rel}\"")))
-                        .and_then(|l| l.split(['?', '&', '>']).find_map(|p| p.strip_prefix(&format!("{key}=")).map(decode)));
+                    let recorded_cursor = link
+                        .split(',')
+                        .find(|l| l.contains(&format!("rel=\"{rel}\"")))
+                        .and_then(|l| {
+                            l.split(['?', '&', '>'])
+                                .find_map(|p| p.strip_prefix(&format!("{key}=")).map(decode))
+                        });
                     let ours_cursor = ours[rel][key].as_str().map(str::to_string);
-                    let recorded_since = link.split(',').any(|l| l.contains(&format!("rel=\"{rel}\"")) && l.contains("since_id="));
+                    let recorded_since = link
+                        .split(',')
+                        .any(|l| l.contains(&format!("rel=\"{rel}\"")) && l.contains("since_id="));
                     if recorded_cursor != ours_cursor && !(rel == "prev" && recorded_since) {
-                        return Err(format!("{rel} cursor {recorded_cursor:?} != {ours_cursor:?}"));
+                        return Err(format!(
+                            "{rel} cursor {recorded_cursor:?} != {ours_cursor:?}"
+                        ));
                     }
                 }
             }
@@ -298,8 +420,14 @@ fn compare_result(call: &Call, recorded: &Value, ours: &Value, link: Option<&str
 
 fn expected_case(status: u16) -> &'static str {
     match status {
-        401 => "unauthorized", 403 => "forbidden", 404 => "not-found", 410 => "gone", 422 => "rejected",
-        429 => "rate-limited", 500..=599 => "server-error", _ => "request-failed",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not-found",
+        410 => "gone",
+        422 => "rejected",
+        429 => "rate-limited",
+        500..=599 => "server-error",
+        _ => "request-failed",
     }
 }
 
@@ -308,19 +436,29 @@ fn real_mastodon_recordings_replay_through_the_component() {
     let Some(recordings) = recordings() else {
         // CI sets KOSHA_REQUIRE_RECORDINGS: there PyPI is reachable and the
         // test must run. Elsewhere (offline) it says so and stops.
-        assert!(std::env::var_os("KOSHA_REQUIRE_RECORDINGS").is_none(), "the Mastodon.py recordings could not be fetched from PyPI or extracted");
-        println!("recorded exchanges: SKIPPED, the Mastodon.py sdist could not be fetched from PyPI");
+        assert!(
+            std::env::var_os("KOSHA_REQUIRE_RECORDINGS").is_none(),
+            "the Mastodon.py recordings could not be fetched from PyPI or extracted"
+        );
+        println!(
+            "recorded exchanges: SKIPPED, the Mastodon.py sdist could not be fetched from PyPI"
+        );
         return;
     };
     let server = TestServer::start(Flavor::Mastodon);
-    let connection = Connection::new(server.url(), Some(USER_TOKEN.into()))
-        .with_retry(no_retry());
+    let connection = Connection::new(server.url(), Some(USER_TOKEN.into())).with_retry(no_retry());
     let client = Client::new(host(), connection);
     let (mut replayed, mut refused, mut inexpressible, mut mismatches) = (0, 0, 0, Vec::new());
     for recording in &recordings {
         let field = |k: &str| recording[k].as_str().unwrap_or("").to_string();
         let (method, path, query) = (field("method"), field("path"), field("query"));
-        let call = match to_call(&method, &path, &query, &field("request_body"), &field("request_content_type")) {
+        let call = match to_call(
+            &method,
+            &path,
+            &query,
+            &field("request_body"),
+            &field("request_content_type"),
+        ) {
             Ok(call) => call,
             Err(why) => {
                 println!("not expressible: {} ({why})", field("cassette"));
@@ -329,21 +467,50 @@ fn real_mastodon_recordings_replay_through_the_component() {
             }
         };
         let status = recording["status"].as_u64().unwrap_or(0) as u16;
-        let headers: Vec<(String, String)> = recording["headers"].as_array().into_iter().flatten()
+        let headers: Vec<(String, String)> = recording["headers"]
+            .as_array()
+            .into_iter()
+            .flatten()
             .filter_map(|h| Some((h[0].as_str()?.to_string(), h[1].as_str()?.to_string())))
-            .filter(|(k, _)| !["content-length", "transfer-encoding", "content-encoding", "connection"].contains(&k.to_ascii_lowercase().as_str()))
+            .filter(|(k, _)| {
+                ![
+                    "content-length",
+                    "transfer-encoding",
+                    "content-encoding",
+                    "connection",
+                ]
+                .contains(&k.to_ascii_lowercase().as_str())
+            })
             .collect();
-        let link = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("link")).map(|(_, v)| v.clone());
+        let link = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("link"))
+            .map(|(_, v)| v.clone());
         server.clear_exchanges();
-        server.fail_next(&path, 1, CannedResponse { status, headers, body: field("body").into_bytes() });
+        server.fail_next(
+            &path,
+            1,
+            CannedResponse {
+                status,
+                headers,
+                body: field("body").into_bytes(),
+            },
+        );
         let outcome = run(&client, &call);
         server.clear_fail_next();
         let where_ = format!("{} {method} {path}?{query}", field("cassette"));
         if let Err(Error::InvalidInput(input)) = &outcome {
             // The contract refuses some inputs servers take (a past scheduled
             // time, media with a poll): nothing may have been sent.
-            assert_eq!(server.request_count(), 0, "{where_}: invalid input {input:?} but a request was sent");
-            println!("refused by the contract: {where_}: {}: {}", input.field, input.message);
+            assert_eq!(
+                server.request_count(),
+                0,
+                "{where_}: invalid input {input:?} but a request was sent"
+            );
+            println!(
+                "refused by the contract: {where_}: {}: {}",
+                input.field, input.message
+            );
             refused += 1;
             continue;
         }
@@ -360,9 +527,15 @@ fn real_mastodon_recordings_replay_through_the_component() {
             mismatches.push(format!("{where_}: sent query {}", sent.raw_query));
         }
         if method == "POST" {
-            let ours = canonical(json_pairs(&serde_json::from_slice(&sent.body).unwrap_or(Value::Null)));
+            let ours = canonical(json_pairs(
+                &serde_json::from_slice(&sent.body).unwrap_or(Value::Null),
+            ));
             let body = field("request_body");
-            let theirs = canonical(if field("request_content_type").contains("json") { json_pairs(&serde_json::from_str(&body).unwrap_or(Value::Null)) } else { parse_form(&body) });
+            let theirs = canonical(if field("request_content_type").contains("json") {
+                json_pairs(&serde_json::from_str(&body).unwrap_or(Value::Null))
+            } else {
+                parse_form(&body)
+            });
             if ours != theirs {
                 mismatches.push(format!("{where_}: sent body {ours:?}, recorded {theirs:?}"));
             }
@@ -379,10 +552,18 @@ fn real_mastodon_recordings_replay_through_the_component() {
                     mismatches.push(format!("{where_}: {status} gave {}", error_case(&error)));
                 }
             }
-            other => mismatches.push(format!("{where_}: recorded {status}, got {:?}", other.map(|_| "a value").map_err(|e| error_case(&e)))),
+            other => mismatches.push(format!(
+                "{where_}: recorded {status}, got {:?}",
+                other.map(|_| "a value").map_err(|e| error_case(&e))
+            )),
         }
     }
     println!("recorded exchanges: {} in all, {replayed} replayed through the component, {refused} refused by the contract before sending, {inexpressible} not expressible as an action, {} mismatches", recordings.len(), mismatches.len());
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
     assert!(replayed >= 200, "too few exchanges replayed: {replayed}");
 }

@@ -8,7 +8,8 @@ use host_test::*;
 /// The component is compiled once and shared, as a runtime would.
 pub fn host() -> Arc<Host> {
     static HOST: OnceLock<Arc<Host>> = OnceLock::new();
-    HOST.get_or_init(|| Arc::new(Host::new().expect("the component loads"))).clone()
+    HOST.get_or_init(|| Arc::new(Host::new().expect("the component loads")))
+        .clone()
 }
 
 /// A server of the given flavor and a client with alice's token.
@@ -19,7 +20,10 @@ pub fn setup(flavor: Flavor) -> (TestServer, Client) {
 }
 
 pub fn client_with(server: &TestServer, token: Option<&str>) -> Client {
-    Client::new(host(), Connection::new(server.url(), token.map(str::to_string)))
+    Client::new(
+        host(),
+        Connection::new(server.url(), token.map(str::to_string)),
+    )
 }
 
 /// The action's value; panics with the error case otherwise.
@@ -40,35 +44,69 @@ pub fn err<T: std::fmt::Debug>(outcome: Outcome<T>) -> Error {
 
 /// A retry policy that never retries: each answer is the one the error comes from.
 pub fn no_retry() -> RetrySettings {
-    RetrySettings { max_retries: 0, initial_backoff_ms: 0, max_backoff_ms: 0 }
+    RetrySettings {
+        max_retries: 0,
+        initial_backoff_ms: 0,
+        max_backoff_ms: 0,
+    }
 }
 
 pub fn page(limit: u32) -> PageRequest {
-    PageRequest { limit: Some(limit), ..first_page() }
+    PageRequest {
+        limit: Some(limit),
+        ..first_page()
+    }
 }
 
 pub fn no_filters() -> StatusFilters {
-    StatusFilters { only_media: false, exclude_replies: false, exclude_reblogs: false, pinned: false, tagged: None }
+    StatusFilters {
+        only_media: false,
+        exclude_replies: false,
+        exclude_reblogs: false,
+        pinned: false,
+        tagged: None,
+    }
 }
 
 pub fn public_filters() -> PublicFilters {
-    PublicFilters { local: false, remote: false, only_media: false }
+    PublicFilters {
+        local: false,
+        remote: false,
+        only_media: false,
+    }
 }
 
 pub fn hashtag(tag: &str) -> Timeline {
-    Timeline::Hashtag(HashtagTimeline { hashtag: tag.into(), any: vec![], all: vec![], none: vec![], filters: public_filters() })
+    Timeline::Hashtag(HashtagTimeline {
+        hashtag: tag.into(),
+        any: vec![],
+        all: vec![],
+        none: vec![],
+        filters: public_filters(),
+    })
 }
 
 pub fn search_options() -> SearchOptions {
     SearchOptions {
-        kind: None, resolve: false, following: false, account_id: None, exclude_unreviewed: false,
-        max_id: None, min_id: None, limit: None, offset: None,
+        kind: None,
+        resolve: false,
+        following: false,
+        account_id: None,
+        exclude_unreviewed: false,
+        max_id: None,
+        min_id: None,
+        limit: None,
+        offset: None,
     }
 }
 
 /// Follows `next` cursors from the first page until the server has no more,
 /// returning every page. Bounded, so a cursor loop fails instead of hanging.
-pub fn walk<P>(mut fetch: impl FnMut(&PageRequest) -> Outcome<P>, first: PageRequest, split: impl Fn(&P) -> (usize, Option<PageRequest>)) -> Vec<P> {
+pub fn walk<P>(
+    mut fetch: impl FnMut(&PageRequest) -> Outcome<P>,
+    first: PageRequest,
+    split: impl Fn(&P) -> (usize, Option<PageRequest>),
+) -> Vec<P> {
     let mut pages = Vec::new();
     let mut request = first;
     for _ in 0..100 {
